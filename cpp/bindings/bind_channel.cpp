@@ -1,0 +1,93 @@
+#include "arrays.hpp"
+#include "genoff/channel.hpp"
+
+namespace genoff::bind {
+namespace {
+
+template <class T>
+py::array_t<double> sinr_impl(const py::array_t<T, kFlags>& gain, bool per_rb, const ArrF64& tx,
+                              const ArrBool& act, const std::vector<double>& noise,
+                              const ArrI64& srv, int n_threads) {
+  const index_t num_ue = srv.shape(0), num_cell = tx.shape(0), num_rb = tx.shape(1);
+  py::array_t<double> out({py::ssize_t(num_ue), py::ssize_t(num_rb)});
+  double* o = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    genoff::sinr<T>(gain.data(), num_ue, num_cell, num_rb, per_rb, tx.data(), mask_ptr(act),
+                    noise.data(), srv.data(), o, n_threads);
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_channel(py::module_& m) {
+  m.def(
+      "sinr",
+      [](py::handle gain, py::handle tx_power_w, py::handle active, py::handle noise_w,
+         py::handle serving, int n_threads) {
+        n_threads = as_threads(n_threads);
+        ArrF64 tx = as_tx_power(tx_power_w);
+        const py::ssize_t num_cell = tx.shape(0), num_rb = tx.shape(1);
+        ArrBool act = as_mask(active, "active");
+        require_ndim(act, "active", 2, "[num_cell, num_rb]");
+        if (act.shape(0) != num_cell || act.shape(1) != num_rb) {
+          throw py::value_error("active must have the shape of tx_power_w " + shape_str(tx) +
+                                ", got shape " + shape_str(act));
+        }
+        std::vector<double> noise = per_rb(noise_w, "noise_w", num_rb);
+        ArrI64 srv = as_serving(serving);
+        if (is_float32(gain)) {
+          ArrF32 g = ArrF32::ensure(gain);
+          const bool per = check_gain(g, srv.shape(0), num_cell, num_rb, false);
+          return sinr_impl<float>(g, per, tx, act, noise, srv, n_threads);
+        }
+        ArrF64 g = as_f64(gain, "gain");
+        const bool per = check_gain(g, srv.shape(0), num_cell, num_rb, false);
+        return sinr_impl<double>(g, per, tx, act, noise, srv, n_threads);
+      },
+      py::arg("gain"), py::arg("tx_power_w"), py::arg("active"), py::arg("noise_w"),
+      py::arg("serving"), py::kw_only(), py::arg("n_threads") = 0);
+
+  m.def(
+      "shannon_rate",
+      [](py::handle sinr, py::handle bandwidth_hz, int n_threads) {
+        n_threads = as_threads(n_threads);
+        ArrF64 s = as_f64(sinr, "sinr");
+        require_ndim(s, "sinr", 2, "[num_ue, num_rb]");
+        const index_t num_ue = s.shape(0), num_rb = s.shape(1);
+        std::vector<double> bw = per_rb(bandwidth_hz, "bandwidth_hz", num_rb);
+        py::array_t<double> out({py::ssize_t(num_ue), py::ssize_t(num_rb)});
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          genoff::shannon_rate(s.data(), num_ue, num_rb, bw.data(), o, n_threads);
+        }
+        return out;
+      },
+      py::arg("sinr"), py::arg("bandwidth_hz"), py::kw_only(), py::arg("n_threads") = 0);
+
+  m.def(
+      "rayleigh_power",
+      [](py::ssize_t num_tti, py::ssize_t num_ue, py::ssize_t num_cell, py::ssize_t num_rb,
+         py::handle seed, py::ssize_t first_tti, int n_threads) {
+        n_threads = as_threads(n_threads);
+        const std::uint64_t s = as_seed(seed, "seed");
+        if (num_tti < 0) throw py::value_error("num_tti must be >= 0");
+        if (num_ue < 0) throw py::value_error("num_ue must be >= 0");
+        if (num_cell < 0) throw py::value_error("num_cell must be >= 0");
+        if (num_rb < 0) throw py::value_error("num_rb must be >= 0");
+        if (first_tti < 0) throw py::value_error("first_tti must be >= 0");
+        py::array_t<double> out({num_tti, num_ue, num_cell, num_rb});
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          genoff::rayleigh_power(s, first_tti, num_tti, num_ue, num_cell, num_rb, o, n_threads);
+        }
+        return out;
+      },
+      py::arg("num_tti"), py::arg("num_ue"), py::arg("num_cell"), py::arg("num_rb"), py::kw_only(),
+      py::arg("seed"), py::arg("first_tti") = 0, py::arg("n_threads") = 0);
+}
+
+}  // namespace genoff::bind

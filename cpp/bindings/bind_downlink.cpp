@@ -1,0 +1,142 @@
+#include "arrays.hpp"
+#include "genoff/downlink.hpp"
+
+namespace genoff::bind {
+namespace {
+
+// Everything both run modes take, converted and checked with the GIL held.
+struct RunArgs {
+  ArrF64 tx;
+  std::vector<double> noise, bw;
+  ArrI64 srv;
+  std::vector<std::uint8_t> background;
+  DownlinkConfig cfg;
+  py::array gain;  // float32 or float64, C-contiguous
+  bool gain_f32 = false;
+  GainInput<double> g64;
+  GainInput<float> g32;
+};
+
+void parse_run(RunArgs& a, py::handle gain, py::handle tx_power_w, py::handle noise_w,
+               py::handle serving, py::handle bandwidth_hz, bool rayleigh, py::handle seed,
+               double beta, py::handle background, double tti_s) {
+  a.tx = as_tx_power(tx_power_w);
+  const index_t num_cell = a.tx.shape(0), num_rb = a.tx.shape(1);
+  a.noise = per_rb(noise_w, "noise_w", num_rb);
+  a.bw = per_rb(bandwidth_hz, "bandwidth_hz", num_rb);
+  a.srv = as_serving(serving);
+  const index_t num_ue = a.srv.shape(0);
+  if (!background.is_none()) {
+    ArrBool b = as_mask(background, "background");
+    if (b.ndim() == 1 && b.shape(0) == num_cell) {
+      a.background.resize(std::size_t(num_cell * num_rb));
+      for (index_t j = 0; j < num_cell; ++j) {
+        for (index_t q = 0; q < num_rb; ++q) a.background[std::size_t(j * num_rb + q)] = b.data()[j];
+      }
+    } else if (b.ndim() == 2 && b.shape(0) == num_cell && b.shape(1) == num_rb) {
+      a.background.assign(mask_ptr(b), mask_ptr(b) + num_cell * num_rb);
+    } else {
+      throw py::value_error("background must have shape (num_cell,) or (num_cell, num_rb) = (" +
+                            std::to_string(num_cell) + ", " + std::to_string(num_rb) +
+                            "), got shape " + shape_str(b));
+    }
+  }
+  const std::uint64_t s = as_seed(seed, "seed");
+  a.gain_f32 = is_float32(gain);
+  a.gain = a.gain_f32 ? py::array(ArrF32::ensure(gain)) : py::array(as_f64(gain, "gain"));
+  const bool per = check_gain(a.gain, num_ue, num_cell, num_rb, true);
+  const index_t gain_tti = a.gain.ndim() == 4 ? a.gain.shape(0) : 0;
+  a.g64 = {a.gain_f32 ? nullptr : static_cast<const double*>(a.gain.data()), gain_tti, per, rayleigh, s};
+  a.g32 = {a.gain_f32 ? static_cast<const float*>(a.gain.data()) : nullptr, gain_tti, per, rayleigh, s};
+  a.cfg.num_ue = num_ue;
+  a.cfg.num_cell = num_cell;
+  a.cfg.num_rb = num_rb;
+  a.cfg.serving = a.srv.data();
+  a.cfg.tx_power_w = a.tx.data();
+  a.cfg.noise_w = a.noise.data();
+  a.cfg.bandwidth_hz = a.bw.data();
+  a.cfg.background = a.background.empty() ? nullptr : a.background.data();
+  a.cfg.beta = beta;
+  a.cfg.tti_s = tti_s;
+}
+
+index_t resolve_num_tti(py::handle num_tti, const RunArgs& a) {
+  if (num_tti.is_none()) {
+    if (a.gain.ndim() == 4) return a.gain.shape(0);
+    throw py::value_error("num_tti must be given unless gain has a TTI axis (4-D)");
+  }
+  return index_t(as_seed(num_tti, "num_tti"));
+}
+
+}  // namespace
+
+void bind_downlink(py::module_& m) {
+  m.def(
+      "run_full_buffer",
+      [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
+         py::handle bandwidth_hz, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
+         py::handle background, int n_threads) {
+        n_threads = as_threads(n_threads);
+        RunArgs a;
+        parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
+                  background, 1e-3);
+        const index_t n = resolve_num_tti(num_tti, a);
+        FullBufferResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = a.gain_f32 ? run_full_buffer(a.cfg, a.g32, n, n_threads)
+                         : run_full_buffer(a.cfg, a.g64, n, n_threads);
+        }
+        py::dict out;
+        out["throughput_bps"] = to_array(r.throughput_bps);
+        out["avg_rate_bps"] = to_array(r.avg_rate_bps);
+        out["rb_share"] = to_array(r.rb_share);
+        return out;
+      },
+      py::arg("gain"), py::arg("tx_power_w"), py::arg("noise_w"), py::arg("serving"),
+      py::arg("bandwidth_hz"), py::kw_only(), py::arg("num_tti") = py::none(),
+      py::arg("rayleigh") = false, py::arg("seed") = 0, py::arg("beta") = 0.98,
+      py::arg("background") = py::none(), py::arg("n_threads") = 0);
+
+  m.def(
+      "run_finite_buffer",
+      [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
+         py::handle bandwidth_hz, py::handle request_ue, py::handle request_tti,
+         py::handle request_bytes, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
+         py::handle background, double tti_s, int n_threads) {
+        n_threads = as_threads(n_threads);
+        RunArgs a;
+        parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
+                  background, tti_s);
+        const index_t n = resolve_num_tti(num_tti, a);
+        ArrI64 ue = as_i64(request_ue, "request_ue");
+        require_ndim(ue, "request_ue", 1, "[num_req]");
+        const index_t num_req = ue.shape(0);
+        ArrI64 tti = as_i64(request_tti, "request_tti");
+        require_ndim(tti, "request_tti", 1, "[num_req]");
+        require_dim(tti, "request_tti", 0, num_req, "(num_req,) like request_ue");
+        ArrF64 bytes = as_f64(request_bytes, "request_bytes");
+        require_ndim(bytes, "request_bytes", 1, "[num_req]");
+        require_dim(bytes, "request_bytes", 0, num_req, "(num_req,) like request_ue");
+        Requests req{num_req, ue.data(), tti.data(), bytes.data()};
+        FiniteBufferResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = a.gain_f32 ? run_finite_buffer(a.cfg, a.g32, req, n, n_threads)
+                         : run_finite_buffer(a.cfg, a.g64, req, n, n_threads);
+        }
+        py::dict out;
+        out["completion_tti"] = to_array(r.completion_tti);
+        out["throughput_bps"] = to_array(r.throughput_bps);
+        out["avg_rate_bps"] = to_array(r.avg_rate_bps);
+        out["num_tti_run"] = r.num_tti_run;
+        return out;
+      },
+      py::arg("gain"), py::arg("tx_power_w"), py::arg("noise_w"), py::arg("serving"),
+      py::arg("bandwidth_hz"), py::kw_only(), py::arg("request_ue"), py::arg("request_tti"),
+      py::arg("request_bytes"), py::arg("num_tti") = py::none(), py::arg("rayleigh") = false,
+      py::arg("seed") = 0, py::arg("beta") = 0.98, py::arg("background") = py::none(),
+      py::arg("tti_s") = 1e-3, py::arg("n_threads") = 0);
+}
+
+}  // namespace genoff::bind

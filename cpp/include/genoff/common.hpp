@@ -1,0 +1,78 @@
+// genoff core: shared types, argument errors and the threading helper.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#ifdef GENOFF_HAS_OPENMP
+#include <omp.h>
+#endif
+
+namespace genoff {
+
+using index_t = std::int64_t;
+
+// A bad argument. The message starts with the argument's name; Python sees a ValueError.
+class InvalidArgument : public std::invalid_argument {
+ public:
+  InvalidArgument(const std::string& arg, const std::string& what)
+      : std::invalid_argument(arg + " " + what), arg_(arg) {}
+  const std::string& arg() const noexcept { return arg_; }
+
+ private:
+  std::string arg_;
+};
+
+// True when the core was compiled with OpenMP.
+constexpr bool has_openmp() noexcept {
+#ifdef GENOFF_HAS_OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Threads a call uses: n_threads > 0 as asked, 0 = all available. Without OpenMP always 1.
+inline int resolve_threads(int n_threads) {
+  if (n_threads < 0) throw InvalidArgument("n_threads", "must be >= 0 (0 = all), got " + std::to_string(n_threads));
+#ifdef GENOFF_HAS_OPENMP
+  return n_threads == 0 ? omp_get_max_threads() : n_threads;
+#else
+  return 1;
+#endif
+}
+
+// Runs f(i) for i in [0, n) on n_threads threads (static schedule, so each i has exactly one
+// writer). An exception thrown by f is carried out of the parallel region and rethrown.
+template <class F>
+void parallel_for(index_t n, int n_threads, F&& f) {
+#ifdef GENOFF_HAS_OPENMP
+  if (n_threads > 1 && n > 1) {
+    std::exception_ptr error = nullptr;
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (index_t i = 0; i < n; ++i) {
+      try {
+        f(i);
+      } catch (...) {
+#pragma omp critical(genoff_parallel_for_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  (void)n_threads;
+  for (index_t i = 0; i < n; ++i) f(i);
+}
+
+// A read-only length-n view that is either an array (stride 1) or one broadcast value (stride 0).
+struct Bcast {
+  const double* data = nullptr;
+  index_t stride = 0;
+  double operator[](index_t i) const noexcept { return data[i * stride]; }
+};
+
+}  // namespace genoff

@@ -1,0 +1,252 @@
+#include "genoff/channel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "genoff/fastmath.hpp"
+#include "genoff/rng.hpp"
+
+#include "simd.hpp"
+
+namespace genoff {
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634074;  // 1 / ln 2
+
+constexpr double kMax = std::numeric_limits<double>::max();
+
+// Gains are checked on the fly without breaking vectorization: negative ones are flagged per
+// element; NaN and inf propagate into the accumulators, which are checked once per RB.
+template <class G>
+GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, index_t s,
+                                std::uint64_t counter0, double* interf, double* out) {
+  const index_t nrb = c.num_rb;
+  const index_t step = c.gain_per_rb ? nrb : 1;
+  int bad = 0;
+  for (index_t q = 0; q < nrb; ++q) interf[q] = 0.0;
+  for (index_t j = 0; j < c.num_cell; ++j) {
+    const G* g = gain_k + j * step;
+    const std::uint64_t n0 = counter0 + std::uint64_t(j * nrb);
+    const bool own = j == s;
+    if (!own && !c.cell_on[j]) continue;  // idle cell: no interference on any RB
+    // signal: out[q] = p[s,q] g[k,s,q]; interference: interf[q] += (p[j,q] if active) g[k,j,q]
+    const double* w = own ? c.tx_power_w + j * nrb : c.weight + j * nrb;
+    double* acc = own ? out : interf;
+    if (own) {
+      for (index_t q = 0; q < nrb; ++q) out[q] = 0.0;
+    }
+    if (c.gain_per_rb) {
+      if (c.fading) {
+        for (index_t q = 0; q < nrb; ++q) {
+          const double gq = double(g[q]);
+          bad |= int(gq < 0.0);
+          acc[q] += w[q] * (gq * rng::exp1(c.key, n0 + std::uint64_t(q)));
+        }
+      } else {
+        for (index_t q = 0; q < nrb; ++q) {
+          const double gq = double(g[q]);
+          bad |= int(gq < 0.0);
+          acc[q] += w[q] * gq;
+        }
+      }
+    } else {
+      const double g0 = double(g[0]);
+      bad |= int(!(g0 >= 0.0 && g0 <= kMax));
+      if (c.fading) {
+        for (index_t q = 0; q < nrb; ++q) acc[q] += w[q] * (g0 * rng::exp1(c.key, n0 + std::uint64_t(q)));
+      } else {
+        for (index_t q = 0; q < nrb; ++q) acc[q] += w[q] * g0;
+      }
+    }
+  }
+  for (index_t q = 0; q < nrb; ++q) {
+    const double d = interf[q] + c.noise_w[q];
+    const double r = out[q] / d;
+    bad |= int(!(d <= kMax)) | int(!(r <= kMax));
+    out[q] = r;
+  }
+  return bad;
+}
+
+GENOFF_CLONES int sinr_row_f64(const double* gain_k, const detail::RowContext& c, index_t s,
+                               std::uint64_t counter0, double* scratch, double* out) {
+  return sinr_row_impl(gain_k, c, s, counter0, scratch, out);
+}
+
+GENOFF_CLONES int sinr_row_f32(const float* gain_k, const detail::RowContext& c, index_t s,
+                               std::uint64_t counter0, double* scratch, double* out) {
+  return sinr_row_impl(gain_k, c, s, counter0, scratch, out);
+}
+
+GENOFF_CLONES int rate_row_impl(double* x, const double* bw, index_t nrb) {
+  int bad = 0;
+  for (index_t q = 0; q < nrb; ++q) {
+    const double s = x[q];
+    bad |= int(!(s >= 0.0)) | int(!(s <= kMax));
+    x[q] = bw[q] * (fastmath::log1p_nonneg(s) * kLog2e);
+  }
+  return bad;
+}
+
+GENOFF_CLONES void exp1_block(std::uint64_t key, std::uint64_t n0, index_t n, double* out) {
+  for (index_t i = 0; i < n; ++i) out[i] = rng::exp1(key, n0 + std::uint64_t(i));
+}
+
+}  // namespace
+
+namespace detail {
+
+int sinr_row(const double* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
+             double* scratch, double* out) {
+  return sinr_row_f64(gain_k, ctx, serving, counter0, scratch, out);
+}
+int sinr_row(const float* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
+             double* scratch, double* out) {
+  return sinr_row_f32(gain_k, ctx, serving, counter0, scratch, out);
+}
+int rate_row(double* sinr_to_rate, const double* bandwidth_hz, index_t num_rb) {
+  return rate_row_impl(sinr_to_rate, bandwidth_hz, num_rb);
+}
+
+void check_serving(const index_t* serving, index_t num_ue, index_t num_cell) {
+  for (index_t k = 0; k < num_ue; ++k) {
+    if (serving[k] < 0 || serving[k] >= num_cell) {
+      throw InvalidArgument("serving", "must hold cell indices in [0, " + std::to_string(num_cell) +
+                                           "), got " + std::to_string(serving[k]) + " for user " +
+                                           std::to_string(k));
+    }
+  }
+}
+
+void check_nonneg_finite(const char* name, const double* x, index_t n) {
+  for (index_t i = 0; i < n; ++i) {
+    if (!(x[i] >= 0.0 && std::isfinite(x[i]))) {
+      throw InvalidArgument(name, "must be finite and >= 0, got " + std::to_string(x[i]) +
+                                      " at flat index " + std::to_string(i));
+    }
+  }
+}
+
+void check_pos_finite(const char* name, const double* x, index_t n) {
+  for (index_t i = 0; i < n; ++i) {
+    if (!(x[i] > 0.0 && std::isfinite(x[i]))) {
+      throw InvalidArgument(name, "must be finite and > 0, got " + std::to_string(x[i]) +
+                                      " at flat index " + std::to_string(i));
+    }
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+void active_weights(const double* tx_power_w, const std::uint8_t* active, index_t num_cell,
+                    index_t num_rb, double* weight, std::uint8_t* cell_on) {
+  for (index_t j = 0; j < num_cell; ++j) {
+    std::uint8_t any = 0;
+    for (index_t q = 0; q < num_rb; ++q) {
+      const index_t i = j * num_rb + q;
+      const bool on = active == nullptr || active[i] != 0;
+      weight[i] = on ? tx_power_w[i] : 0.0;
+      any |= std::uint8_t(on);
+    }
+    cell_on[j] = any;
+  }
+}
+
+template <class G>
+void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
+                  std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
+                  double* out, int threads) {
+  const index_t nrb = ctx.num_rb;
+  const index_t gain_row = ctx.num_cell * (ctx.gain_per_rb ? nrb : 1);
+  const std::uint64_t draws_row = std::uint64_t(ctx.num_cell * nrb);
+  const index_t chunk = 8;  // users per task: amortizes the scratch row
+  const index_t num_blocks = (num_ue + chunk - 1) / chunk;
+  std::vector<int> bad(std::size_t(num_blocks), 0);
+  parallel_for(num_blocks, threads, [&](index_t b) {
+    std::vector<double> scratch(static_cast<std::size_t>(nrb));
+    int local = 0;
+    for (index_t k = b * chunk; k < std::min(num_ue, (b + 1) * chunk); ++k) {
+      if (eligible && !eligible[k]) continue;
+      double* row = out + k * nrb;
+      local |= sinr_row(gain + k * gain_row, ctx, serving[k],
+                        counter_base + std::uint64_t(k) * draws_row, scratch.data(), row);
+      if (with_rate) local |= rate_row(row, ctx.bandwidth_hz, nrb);
+    }
+    bad[std::size_t(b)] = local;
+  });
+  for (int b : bad) {
+    if (b) {
+      throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
+                                    "or gains so large that the SINR overflows)");
+    }
+  }
+}
+
+template void channel_rows<double>(const double*, index_t, const RowContext&, const index_t*,
+                                   std::uint64_t, const std::uint8_t*, bool, double*, int);
+template void channel_rows<float>(const float*, index_t, const RowContext&, const index_t*,
+                                  std::uint64_t, const std::uint8_t*, bool, double*, int);
+
+}  // namespace detail
+
+template <class G>
+void sinr(const G* gain, index_t num_ue, index_t num_cell, index_t num_rb, bool gain_per_rb,
+          const double* tx_power_w, const std::uint8_t* active, const double* noise_w,
+          const index_t* serving, double* out, int n_threads) {
+  const int threads = resolve_threads(n_threads);
+  detail::check_serving(serving, num_ue, num_cell);
+  detail::check_nonneg_finite("tx_power_w", tx_power_w, num_cell * num_rb);
+  detail::check_pos_finite("noise_w", noise_w, num_rb);
+  std::vector<double> weight(static_cast<std::size_t>(num_cell * num_rb));
+  std::vector<std::uint8_t> cell_on(static_cast<std::size_t>(num_cell));
+  detail::active_weights(tx_power_w, active, num_cell, num_rb, weight.data(), cell_on.data());
+  detail::RowContext ctx;
+  ctx.num_cell = num_cell;
+  ctx.num_rb = num_rb;
+  ctx.gain_per_rb = gain_per_rb;
+  ctx.tx_power_w = tx_power_w;
+  ctx.weight = weight.data();
+  ctx.cell_on = cell_on.data();
+  ctx.noise_w = noise_w;
+  detail::channel_rows(gain, num_ue, ctx, serving, 0, nullptr, false, out, threads);
+}
+
+template void sinr<double>(const double*, index_t, index_t, index_t, bool, const double*,
+                           const std::uint8_t*, const double*, const index_t*, double*, int);
+template void sinr<float>(const float*, index_t, index_t, index_t, bool, const double*,
+                          const std::uint8_t*, const double*, const index_t*, double*, int);
+
+void shannon_rate(const double* sinr_in, index_t num_ue, index_t num_rb, const double* bandwidth_hz,
+                  double* out, int n_threads) {
+  const int threads = resolve_threads(n_threads);
+  detail::check_nonneg_finite("bandwidth_hz", bandwidth_hz, num_rb);
+  std::vector<int> bad(std::size_t(num_ue), 0);
+  parallel_for(num_ue, threads, [&](index_t k) {
+    double* row = out + k * num_rb;
+    for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
+    bad[std::size_t(k)] = rate_row_impl(row, bandwidth_hz, num_rb);
+  });
+  for (int b : bad) {
+    if (b) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
+  }
+}
+
+void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, index_t num_ue,
+                    index_t num_cell, index_t num_rb, double* out, int n_threads) {
+  const int threads = resolve_threads(n_threads);
+  if (first_tti < 0) throw InvalidArgument("first_tti", "must be >= 0");
+  const std::uint64_t key = rng::key(seed);
+  const index_t row = num_cell * num_rb;
+  parallel_for(num_tti * num_ue, threads, [&](index_t tk) {
+    const index_t t = tk / num_ue, k = tk % num_ue;
+    const std::uint64_t n0 = std::uint64_t(((first_tti + t) * num_ue + k) * row);
+    exp1_block(key, n0, row, out + tk * row);
+  });
+}
+
+}  // namespace genoff

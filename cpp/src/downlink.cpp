@@ -1,0 +1,242 @@
+#include "genoff/downlink.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "genoff/channel.hpp"
+#include "genoff/pf.hpp"
+#include "genoff/rng.hpp"
+
+namespace genoff {
+namespace {
+
+// State shared by both run modes: the channel context, PF state and per-TTI buffers.
+template <class G>
+class Run {
+ public:
+  Run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti, int n_threads)
+      : cfg_(cfg), gain_(gain), threads_(resolve_threads(n_threads)) {
+    check(num_tti);
+    const index_t nc = cfg.num_cell, nrb = cfg.num_rb;
+    cells_ = CellUsers(cfg.serving, cfg.num_ue, nc);
+    weight_.resize(std::size_t(nc * nrb));
+    cell_on_.resize(std::size_t(nc));
+    active_.resize(std::size_t(nc * nrb));
+    rate_.assign(std::size_t(cfg.num_ue * nrb), 0.0);
+    alloc_.resize(std::size_t(nc * nrb));
+    avg_.assign(std::size_t(cfg.num_ue), 1.0);
+    last_.assign(std::size_t(cfg.num_ue), 0.0);
+    ctx_.num_cell = nc;
+    ctx_.num_rb = nrb;
+    ctx_.gain_per_rb = gain.per_rb;
+    ctx_.tx_power_w = cfg.tx_power_w;
+    ctx_.weight = weight_.data();
+    ctx_.cell_on = cell_on_.data();
+    ctx_.noise_w = cfg.noise_w;
+    ctx_.bandwidth_hz = cfg.bandwidth_hz;
+    ctx_.fading = gain.rayleigh;
+    ctx_.key = rng::key(gain.seed);
+  }
+
+  // RBs in use this TTI: the background's, plus every RB of a cell that has a user to serve.
+  void set_active(const std::uint8_t* eligible) {
+    const index_t nc = cfg_.num_cell, nrb = cfg_.num_rb;
+    for (index_t j = 0; j < nc; ++j) {
+      bool busy = false;
+      for (index_t i = cells_.start[std::size_t(j)]; i < cells_.start[std::size_t(j + 1)]; ++i) {
+        if (eligible == nullptr || eligible[cells_.users[std::size_t(i)]]) {
+          busy = true;
+          break;
+        }
+      }
+      for (index_t q = 0; q < nrb; ++q) {
+        const bool bg = cfg_.background != nullptr && cfg_.background[j * nrb + q] != 0;
+        active_[std::size_t(j * nrb + q)] = std::uint8_t(busy || bg);
+      }
+    }
+    detail::active_weights(cfg_.tx_power_w, active_.data(), nc, nrb, weight_.data(),
+                           cell_on_.data());
+  }
+
+  // Achievable rates of the eligible users in TTI t.
+  void rates(index_t t, const std::uint8_t* eligible) {
+    const index_t per_tti = cfg_.num_ue * cfg_.num_cell * (gain_.per_rb ? cfg_.num_rb : 1);
+    const G* g = gain_.data + (gain_.num_tti > 0 ? t * per_tti : 0);
+    const std::uint64_t base = std::uint64_t(t) * std::uint64_t(cfg_.num_ue * cfg_.num_cell * cfg_.num_rb);
+    detail::channel_rows(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true, rate_.data(),
+                         threads_);
+  }
+
+  // PF steps 1-3.
+  void schedule(const std::uint8_t* eligible) {
+    detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
+    const index_t nrb = cfg_.num_rb;
+    parallel_for(cfg_.num_cell, threads_, [&](index_t j) {
+      std::vector<double> best(static_cast<std::size_t>(nrb));
+      detail::pf_cell(rate_.data(), avg_.data(), nrb, cells_, j, eligible,
+                      alloc_.data() + j * nrb, last_.data(), best.data());
+    });
+  }
+
+  bool static_channel() const { return !gain_.rayleigh && gain_.num_tti == 0; }
+
+  const DownlinkConfig& cfg_;
+  const GainInput<G>& gain_;
+  int threads_;
+  CellUsers cells_;
+  detail::RowContext ctx_;
+  std::vector<double> weight_;
+  std::vector<std::uint8_t> cell_on_;
+  std::vector<std::uint8_t> active_;
+  std::vector<double> rate_;   // [num_ue, num_rb]
+  std::vector<index_t> alloc_; // [num_cell, num_rb]
+  std::vector<double> avg_;    // PF T
+  std::vector<double> last_;   // PF r_last
+
+ private:
+  void check(index_t num_tti) const {
+    if (cfg_.num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+    if (cfg_.num_rb < 1) throw InvalidArgument("num_rb", "must be >= 1");
+    if (num_tti < 0) throw InvalidArgument("num_tti", "must be >= 0");
+    if (gain_.num_tti > 0 && num_tti > gain_.num_tti) {
+      throw InvalidArgument("num_tti", "is " + std::to_string(num_tti) + " but gain holds only " +
+                                           std::to_string(gain_.num_tti) + " TTIs");
+    }
+    if (!(cfg_.beta > 0.0 && cfg_.beta < 1.0)) {
+      throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(cfg_.beta));
+    }
+    if (!(cfg_.tti_s > 0.0 && std::isfinite(cfg_.tti_s))) {
+      throw InvalidArgument("tti_s", "must be finite and > 0");
+    }
+    detail::check_serving(cfg_.serving, cfg_.num_ue, cfg_.num_cell);
+    detail::check_nonneg_finite("tx_power_w", cfg_.tx_power_w, cfg_.num_cell * cfg_.num_rb);
+    detail::check_pos_finite("noise_w", cfg_.noise_w, cfg_.num_rb);
+    detail::check_nonneg_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
+  }
+};
+
+}  // namespace
+
+template <class G>
+FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& gain,
+                                 index_t num_tti, int n_threads) {
+  if (num_tti < 1) throw InvalidArgument("num_tti", "must be >= 1");
+  Run<G> run(cfg, gain, num_tti, n_threads);
+  const index_t nue = cfg.num_ue;
+  std::vector<double> sum_rate(std::size_t(nue), 0.0);
+  std::vector<index_t> rb_count(std::size_t(nue), 0);
+  run.set_active(nullptr);  // full buffer: every cell with users always transmits
+  for (index_t t = 0; t < num_tti; ++t) {
+    if (t == 0 || !run.static_channel()) run.rates(t, nullptr);
+    run.schedule(nullptr);
+    for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
+    for (index_t k : run.alloc_) {
+      if (k >= 0) ++rb_count[std::size_t(k)];
+    }
+  }
+  FullBufferResult res;
+  res.throughput_bps.resize(std::size_t(nue));
+  res.rb_share.resize(std::size_t(nue));
+  for (index_t k = 0; k < nue; ++k) {
+    res.throughput_bps[std::size_t(k)] = sum_rate[std::size_t(k)] / double(num_tti);
+    res.rb_share[std::size_t(k)] = double(rb_count[std::size_t(k)]) / double(num_tti * cfg.num_rb);
+  }
+  res.avg_rate_bps = run.avg_;
+  return res;
+}
+
+template <class G>
+FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<G>& gain,
+                                     const Requests& req, index_t num_tti, int n_threads) {
+  Run<G> run(cfg, gain, num_tti, n_threads);
+  const index_t nue = cfg.num_ue, nreq = req.num_req;
+  for (index_t i = 0; i < nreq; ++i) {
+    if (req.ue[i] < 0 || req.ue[i] >= nue) {
+      throw InvalidArgument("request_ue", "must hold user indices in [0, " + std::to_string(nue) +
+                                              "), got " + std::to_string(req.ue[i]));
+    }
+    if (req.arrival_tti[i] < 0) throw InvalidArgument("request_tti", "must be >= 0");
+    if (!(req.bytes[i] > 0.0 && std::isfinite(req.bytes[i]))) {
+      throw InvalidArgument("request_bytes", "must be finite and > 0");
+    }
+  }
+  // Each user's requests in first-in first-out order: by arrival TTI, then by index.
+  std::vector<index_t> order(static_cast<std::size_t>(nreq));
+  std::iota(order.begin(), order.end(), index_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+    return req.ue[a] != req.ue[b] ? req.ue[a] < req.ue[b] : req.arrival_tti[a] < req.arrival_tti[b];
+  });
+  std::vector<index_t> first(std::size_t(nue + 1), 0);
+  for (index_t i = 0; i < nreq; ++i) ++first[std::size_t(req.ue[i] + 1)];
+  for (index_t k = 0; k < nue; ++k) first[std::size_t(k + 1)] += first[std::size_t(k)];
+  // end_bits[i]: the user's cumulative bits up to and including its i-th request (FIFO order).
+  std::vector<double> end_bits(static_cast<std::size_t>(nreq));
+  for (index_t k = 0; k < nue; ++k) {
+    double cum = 0.0;
+    for (index_t i = first[std::size_t(k)]; i < first[std::size_t(k + 1)]; ++i) {
+      cum += req.bytes[order[std::size_t(i)]] * 8.0;
+      end_bits[std::size_t(i)] = cum;
+    }
+  }
+  std::vector<index_t> arrived(first.begin(), first.end() - 1);  // next not-yet-arrived request
+  std::vector<index_t> done(first.begin(), first.end() - 1);     // next undelivered request
+  std::vector<double> arrived_bits(std::size_t(nue), 0.0), delivered_bits(std::size_t(nue), 0.0);
+  std::vector<std::uint8_t> eligible(std::size_t(nue), 0);
+  FiniteBufferResult res;
+  res.completion_tti.assign(std::size_t(nreq), -1);
+  index_t num_done = 0;
+  index_t t = 0;
+  while (t < num_tti && num_done < nreq) {
+    for (index_t k = 0; k < nue; ++k) {
+      index_t& a = arrived[std::size_t(k)];
+      while (a < first[std::size_t(k + 1)] && req.arrival_tti[order[std::size_t(a)]] <= t) ++a;
+      if (a > first[std::size_t(k)]) arrived_bits[std::size_t(k)] = end_bits[std::size_t(a - 1)];
+      eligible[std::size_t(k)] = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)] > 0.0;
+    }
+    run.set_active(eligible.data());
+    run.rates(t, eligible.data());
+    run.schedule(eligible.data());
+    for (index_t k = 0; k < nue; ++k) {
+      if (!eligible[std::size_t(k)]) continue;
+      double& last = run.last_[std::size_t(k)];
+      const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
+      const double capacity = last * cfg.tti_s;
+      if (capacity >= buffered) {
+        delivered_bits[std::size_t(k)] = arrived_bits[std::size_t(k)];
+        last = buffered / cfg.tti_s;  // PF averages what was delivered
+      } else {
+        delivered_bits[std::size_t(k)] += capacity;
+      }
+      index_t& d = done[std::size_t(k)];
+      while (d < arrived[std::size_t(k)] && end_bits[std::size_t(d)] <= delivered_bits[std::size_t(k)]) {
+        res.completion_tti[std::size_t(order[std::size_t(d)])] = t;
+        ++d;
+        ++num_done;
+      }
+    }
+    ++t;
+  }
+  res.num_tti_run = t;
+  res.throughput_bps.resize(std::size_t(nue));
+  const double horizon_s = double(num_tti) * cfg.tti_s;
+  for (index_t k = 0; k < nue; ++k) {
+    res.throughput_bps[std::size_t(k)] = num_tti > 0 ? delivered_bits[std::size_t(k)] / horizon_s : 0.0;
+  }
+  res.avg_rate_bps = run.avg_;
+  return res;
+}
+
+template FullBufferResult run_full_buffer<double>(const DownlinkConfig&, const GainInput<double>&,
+                                                  index_t, int);
+template FullBufferResult run_full_buffer<float>(const DownlinkConfig&, const GainInput<float>&,
+                                                 index_t, int);
+template FiniteBufferResult run_finite_buffer<double>(const DownlinkConfig&,
+                                                      const GainInput<double>&, const Requests&,
+                                                      index_t, int);
+template FiniteBufferResult run_finite_buffer<float>(const DownlinkConfig&, const GainInput<float>&,
+                                                     const Requests&, index_t, int);
+
+}  // namespace genoff

@@ -1,0 +1,378 @@
+"""NumPy twin of :mod:`genoff.core`: same functions, same signatures, same semantics.
+
+It exists to check the compiled core (tests compare the two on generated inputs) and to
+measure it (benchmarks put both in one group), so it is written as the fastest honest NumPy:
+vectorized over users and RBs, einsum/matmul for the interference sums, in-place integer
+arithmetic in cache-sized blocks for the fading generator. Python loops remain only where
+the model is sequential (TTIs) or in one-off setup. It checks types and shapes lightly; the
+core is the one that validates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
+
+__all__ = [
+    "sinr",
+    "shannon_rate",
+    "pf_allocate",
+    "PFScheduler",
+    "rayleigh_power",
+    "run_full_buffer",
+    "run_finite_buffer",
+    "evaluate",
+]
+
+_LOG2E = 1.4426950408889634074  # 1 / ln 2, the same constant as the core
+_MIN_AVG = np.finfo(np.float64).tiny  # floor of the PF average T
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(v) for v in (30, 27, 31, 11))
+_BLOCK = 1 << 17  # fading draws per block: keeps the integer temporaries in cache
+
+
+def _gain_array(gain) -> np.ndarray:
+    g = np.asarray(gain)
+    return g if g.dtype == np.float32 else np.asarray(g, dtype=np.float64)
+
+
+def _per_rb(x, num_rb: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(x, dtype=np.float64).reshape(-1), (num_rb,))
+
+
+def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> np.ndarray:
+    """See :func:`genoff.core.sinr`. ``n_threads`` is accepted and ignored."""
+    tx = np.asarray(tx_power_w, dtype=np.float64)
+    serving = np.asarray(serving, dtype=np.int64)
+    num_ue = serving.shape[0]
+    num_rb = tx.shape[1]
+    g = _gain_array(gain)
+    noise = _per_rb(noise_w, num_rb)
+    w = np.where(np.asarray(active, dtype=bool), tx, 0.0)  # [num_cell, num_rb]
+    users = np.arange(num_ue)
+    not_own = np.ones((num_ue, tx.shape[0]))  # [num_ue, num_cell]
+    not_own[users, serving] = 0.0
+    if g.shape[-1] == num_rb:
+        # [num_ue, num_rb]: one pass over the gain tensor, own cell masked by an exact 0
+        interf = np.einsum("kjq,jq,kj->kq", g, w, not_own)
+        signal = tx[serving] * g[users, serving]
+    else:
+        g2 = g[..., 0].astype(np.float64)
+        interf = (g2 * not_own) @ w
+        signal = tx[serving] * g2[users, serving][:, None]
+    return signal / (interf + noise)
+
+
+def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
+    """See :func:`genoff.core.shannon_rate`."""
+    s = np.asarray(sinr, dtype=np.float64)
+    bw = _per_rb(bandwidth_hz, s.shape[1])
+    return bw * (np.log1p(s) * _LOG2E)
+
+
+class _Cells:
+    """Users of each cell in ascending order, padded to [num_cell, max_users] with -1."""
+
+    def __init__(self, serving: np.ndarray, num_cell: int) -> None:
+        num_ue = serving.shape[0]
+        order = np.argsort(serving, kind="stable")
+        counts = np.bincount(serving, minlength=num_cell)
+        start = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        width = int(counts.max()) if num_ue else 0
+        self.index = np.full((num_cell, width), -1, dtype=np.int64)
+        cell = serving[order]
+        self.index[cell, np.arange(num_ue) - start[cell]] = order
+        self.valid = self.index >= 0
+        self.cells = np.arange(num_cell)[:, None]
+
+
+def _allocate(rate, avg, cells: _Cells, eligible) -> np.ndarray:
+    metric = rate / avg[:, None]  # [num_ue, num_rb]
+    if eligible is not None:
+        metric = np.where(np.asarray(eligible, dtype=bool)[:, None], metric, -np.inf)
+    num_cell, width = cells.index.shape
+    padded = np.full((num_cell, width, rate.shape[1]), -np.inf)
+    padded[cells.valid] = metric[cells.index[cells.valid]]
+    best = padded.argmax(axis=1) if width else np.zeros((num_cell, rate.shape[1]), np.int64)
+    alloc = cells.index[cells.cells, best] if width else np.full(best.shape, -1, np.int64)
+    if width:
+        idle = np.take_along_axis(padded, best[:, None, :], axis=1)[:, 0, :] == -np.inf
+        alloc[idle] = -1
+    return alloc
+
+
+def pf_allocate(rate, avg_rate, serving, num_cell, eligible=None, *, n_threads: int = 0):
+    """See :func:`genoff.core.pf_allocate`."""
+    serving = np.asarray(serving, dtype=np.int64)
+    rate = np.asarray(rate, dtype=np.float64)
+    avg = np.asarray(avg_rate, dtype=np.float64)
+    return _allocate(rate, avg, _Cells(serving, int(num_cell)), eligible)
+
+
+def _served(alloc: np.ndarray, rate: np.ndarray, num_ue: int) -> np.ndarray:
+    """r_last: each user's rate summed over its RBs, in (cell, RB) order like the core."""
+    cells, rbs = np.nonzero(alloc >= 0)
+    users = alloc[cells, rbs]
+    return np.bincount(users, weights=rate[users, rbs], minlength=num_ue).astype(np.float64)
+
+
+class PFScheduler:
+    """See :class:`genoff.core.PFScheduler`."""
+
+    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
+        self.num_ue = int(num_ue)
+        self.num_cell = int(num_cell)
+        self.beta = float(beta)
+        self.serving = np.asarray(serving, dtype=np.int64)
+        self._cells = _Cells(self.serving, self.num_cell)
+        self.reset()
+
+    def reset(self) -> None:
+        self.avg_rate = np.ones(self.num_ue)
+        self.last_rate = np.zeros(self.num_ue)
+
+    def set_state(self, avg_rate, last_rate) -> None:
+        self.avg_rate = np.array(avg_rate, dtype=np.float64)
+        self.last_rate = np.array(last_rate, dtype=np.float64)
+
+    def step(self, rate, eligible=None, *, n_threads: int = 0) -> np.ndarray:
+        rate = np.asarray(rate, dtype=np.float64)
+        avg = self.beta * self.avg_rate + (1.0 - self.beta) * self.last_rate
+        self.avg_rate = np.maximum(avg, _MIN_AVG)
+        alloc = _allocate(rate, self.avg_rate, self._cells, eligible)
+        self.last_rate = _served(alloc, rate, self.num_ue)
+        return alloc
+
+    def step_channel(
+        self, gain, tx_power_w, noise_w, bandwidth_hz, *, active=None, eligible=None, n_threads=0
+    ) -> np.ndarray:
+        tx = np.asarray(tx_power_w, dtype=np.float64)
+        if active is None:
+            active = np.ones(tx.shape, dtype=bool)
+        rate = shannon_rate(sinr(gain, tx, active, noise_w, self.serving), bandwidth_hz)
+        return self.step(rate, eligible)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer, in place on a uint64 array."""
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
+
+
+def _key(seed: int) -> np.ndarray:
+    return _mix64(np.array([seed], dtype=np.uint64))
+
+
+def _exp1(key: np.ndarray, first: int, out: np.ndarray) -> None:
+    """out[i] = -log(u) for draws first .. first + out.size - 1 of the stream ``key``."""
+    flat = out.reshape(-1)
+    for b in range(0, flat.size, _BLOCK):
+        n = min(_BLOCK, flat.size - b)
+        z = np.arange(first + b + 1, first + b + 1 + n, dtype=np.uint64)
+        z *= _GOLDEN
+        z += key
+        _mix64(z)
+        z >>= _S11
+        z += np.uint64(1)
+        u = flat[b : b + n]
+        np.multiply(z, 2.0**-53, out=u)
+        np.log(u, out=u)
+        np.negative(u, out=u)
+
+
+def rayleigh_power(
+    num_tti, num_ue, num_cell, num_rb, *, seed, first_tti=0, n_threads=0
+) -> np.ndarray:
+    """See :func:`genoff.core.rayleigh_power`."""
+    out = np.empty((num_tti, num_ue, num_cell, num_rb))
+    _exp1(_key(seed), first_tti * num_ue * num_cell * num_rb, out)
+    return out
+
+
+class _Run:
+    """Per-TTI channel of a run: gains (static, per TTI, and/or faded) -> rates."""
+
+    def __init__(self, gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background):
+        self.gain = _gain_array(gain)
+        self.tx = np.asarray(tx_power_w, dtype=np.float64)
+        self.num_cell, self.num_rb = self.tx.shape
+        self.serving = np.asarray(serving, dtype=np.int64)
+        self.num_ue = self.serving.shape[0]
+        self.noise = _per_rb(noise_w, self.num_rb)
+        self.bw = _per_rb(bandwidth_hz, self.num_rb)
+        self.rayleigh = fading == "rayleigh"
+        self.key = _key(seed)
+        bg = np.zeros((self.num_cell, self.num_rb), dtype=bool)
+        if background is not None:
+            b = np.asarray(background, dtype=bool)
+            bg |= b[:, None] if b.ndim == 1 else b
+        self.background = bg
+        self.has_users = np.bincount(self.serving, minlength=self.num_cell) > 0
+        self.fade = np.empty((self.num_ue, self.num_cell, self.num_rb)) if self.rayleigh else None
+
+    @property
+    def static(self) -> bool:
+        return not self.rayleigh and self.gain.ndim == 3
+
+    def rates(self, t: int, busy_cells: np.ndarray) -> np.ndarray:
+        g = self.gain[t] if self.gain.ndim == 4 else self.gain
+        if self.rayleigh:
+            _exp1(self.key, t * self.num_ue * self.num_cell * self.num_rb, self.fade)
+            g = g * self.fade  # [num_ue, num_cell, num_rb]
+        active = self.background | busy_cells[:, None]
+        return shannon_rate(sinr(g, self.tx, active, self.noise, self.serving), self.bw)
+
+
+def run_full_buffer(
+    gain,
+    tx_power_w,
+    noise_w,
+    serving,
+    bandwidth_hz,
+    *,
+    num_tti=None,
+    fading=None,
+    seed=0,
+    beta=0.98,
+    background=None,
+    n_threads=0,
+) -> FullBufferResult:
+    """See :func:`genoff.core.run_full_buffer`."""
+    run = _Run(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
+    num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)
+    pf = PFScheduler(run.num_ue, run.serving, run.num_cell, beta)
+    sum_rate = np.zeros(run.num_ue)
+    rb_count = np.zeros(run.num_ue, dtype=np.int64)
+    rate = None
+    for t in range(num_tti):
+        if rate is None or not run.static:
+            rate = run.rates(t, run.has_users)
+        alloc = pf.step(rate)
+        sum_rate += pf.last_rate
+        rb_count += np.bincount(alloc[alloc >= 0], minlength=run.num_ue)
+    return FullBufferResult(
+        throughput_bps=sum_rate / num_tti,
+        avg_rate_bps=pf.avg_rate,
+        rb_share=rb_count / (num_tti * run.num_rb),
+        num_tti=num_tti,
+    )
+
+
+def run_finite_buffer(
+    gain,
+    tx_power_w,
+    noise_w,
+    serving,
+    bandwidth_hz,
+    *,
+    request_ue,
+    request_tti,
+    request_bytes,
+    num_tti=None,
+    fading=None,
+    seed=0,
+    beta=0.98,
+    background=None,
+    tti_s=1e-3,
+    n_threads=0,
+) -> FiniteBufferResult:
+    """See :func:`genoff.core.run_finite_buffer`."""
+    run = _Run(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
+    num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)
+    ue = np.asarray(request_ue, dtype=np.int64)
+    arrival = np.asarray(request_tti, dtype=np.int64)
+    bits = np.asarray(request_bytes, dtype=np.float64) * 8.0
+    num_req = ue.shape[0]
+    # FIFO order per user (by arrival, then index) and each user's cumulative bits.
+    order = np.lexsort((np.arange(num_req), arrival, ue))
+    ue_f, arrival_f = ue[order], arrival[order]
+    first = np.concatenate(([0], np.cumsum(np.bincount(ue, minlength=run.num_ue))))
+    end_bits = np.empty(num_req)
+    for k in np.flatnonzero(np.diff(first)):
+        end_bits[first[k] : first[k + 1]] = np.cumsum(bits[order[first[k] : first[k + 1]]])
+    by_time = np.argsort(arrival_f, kind="stable")
+    arrival_sorted = arrival_f[by_time]
+    last_arrived = np.full(run.num_ue, -1, dtype=np.int64)  # FIFO position of the newest arrival
+    arrived = np.zeros(run.num_ue)
+    delivered = np.zeros(run.num_ue)
+    done_f = np.full(num_req, -1, dtype=np.int64)  # completion TTI, FIFO order
+    pf = PFScheduler(run.num_ue, run.serving, run.num_cell, beta)
+    t = 0
+    num_done = 0
+    while t < num_tti and num_done < num_req:
+        lo, hi = np.searchsorted(arrival_sorted, [t, t + 1], side="left")
+        if hi > lo:
+            pos = by_time[lo:hi]
+            np.maximum.at(last_arrived, ue_f[pos], pos)
+            has = last_arrived >= 0
+            arrived[has] = end_bits[last_arrived[has]]
+        eligible = arrived - delivered > 0.0
+        busy = np.bincount(run.serving[eligible], minlength=run.num_cell) > 0
+        rate = run.rates(t, busy)
+        pf.step(rate, eligible)
+        last = pf.last_rate
+        buffered = arrived - delivered
+        capacity = last * tti_s
+        emptied = eligible & (capacity >= buffered)
+        delivered = np.where(emptied, arrived, np.where(eligible, delivered + capacity, delivered))
+        pf.last_rate = np.where(emptied, buffered / tti_s, last)
+        pending = (done_f < 0) & (np.arange(num_req) <= last_arrived[ue_f])
+        now = pending & eligible[ue_f] & (end_bits <= delivered[ue_f])
+        done_f[now] = t
+        num_done += int(now.sum())
+        t += 1
+    done = np.empty(num_req, dtype=np.int64)
+    done[order] = done_f
+    out = {
+        "completion_tti": done,
+        "throughput_bps": delivered / (num_tti * tti_s) if num_tti > 0 else np.zeros(run.num_ue),
+        "avg_rate_bps": pf.avg_rate,
+        "num_tti_run": t,
+    }
+    return finite_result(out, request_tti, tti_s)
+
+
+def evaluate(
+    n_tokens,
+    offload,
+    *,
+    capacity_bps=None,
+    radio_delay_s=None,
+    quality_req=0.0,
+    bytes_per_token=4.0,
+    t_back_s=0.1,
+    ttft_edge_s=0.23,
+    tpot_edge_s=1.0 / 75.0,
+    ttft_cloud_s=0.42,
+    tpot_cloud_s=1.0 / 32.0,
+    quality_edge=68.4,
+    quality_cloud=88.7,
+    target_s=40.0,
+    penalty=30.0,
+    n_threads=0,
+) -> Evaluation:
+    """See :func:`genoff.core.evaluate`."""
+    f = lambda x: np.atleast_1d(np.asarray(x, dtype=np.float64))  # noqa: E731
+    tokens = f(n_tokens)
+    cloud = np.atleast_1d(np.asarray(offload, dtype=bool))
+    if capacity_bps is not None:
+        radio = tokens * f(bytes_per_token) * 8.0 / f(capacity_bps)
+    else:
+        radio = f(radio_delay_s)
+    t_tran = radio + np.where(cloud, f(t_back_s), 0.0)
+    t_gen = np.where(
+        cloud, f(ttft_cloud_s) + tokens * f(tpot_cloud_s), f(ttft_edge_s) + tokens * f(tpot_edge_s)
+    )
+    t_total = t_tran + t_gen
+    violated = f(quality_req) > np.where(cloud, f(quality_cloud), f(quality_edge))
+    reward = f(target_s) - t_total - np.where(violated, f(penalty), 0.0)
+    n = max(a.size for a in (t_tran, t_gen, reward))
+    b = lambda x: np.broadcast_to(x, (n,)).copy()  # noqa: E731
+    return Evaluation(b(t_tran), b(t_gen), b(t_total), b(violated), b(reward))

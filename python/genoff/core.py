@@ -1,0 +1,468 @@
+"""The compiled network core: SINR, Shannon rate, PF scheduling, multi-TTI runs, evaluation.
+
+Everything here runs in C++ (``genoff._core``) with the GIL released; this module adds the
+documentation, result types and argument handling. Conventions (SPEC Sec. 4):
+
+* arrays are NumPy arrays (lists are converted); outputs are new arrays;
+* units are SI: W, Hz, s, bit/s; gains are linear power gains;
+* ``gain`` may be float32 or float64 (float32 halves the memory traffic; the arithmetic is
+  float64 either way); every other float input is float64;
+* ``gain``'s last axis is ``num_rb`` or 1 (the same gain on every RB);
+* ``n_threads=0`` uses all threads (OpenMP); results are bit-identical for every
+  ``n_threads``;
+* bad input raises ``ValueError`` (wrong shape or value) or ``TypeError`` (not numeric)
+  naming the argument.
+
+Shapes:
+
+==============  ==============================  =======================================
+name            shape                           meaning
+==============  ==============================  =======================================
+gain            [num_ue, num_cell, num_rb]      linear power gain cell -> user per RB
+tx_power_w      [num_cell, num_rb]              transmit power per RB (W)
+active          [num_cell, num_rb] bool         RB in use this TTI (only those interfere)
+noise_w         [num_rb] or scalar              noise power per RB (W)
+serving         [num_ue] int                    serving cell of each user
+bandwidth_hz    [num_rb] or scalar              RB bandwidth (Hz)
+==============  ==============================  =======================================
+
+Fast fading inside runs (``fading="rayleigh"``) is drawn from a counter-based generator:
+the Exp(1) power of (TTI t, user k, cell j, RB q) is draw number
+``((t * num_ue + k) * num_cell + j) * num_rb + q`` of SplitMix64 seeded with
+``mix64(seed)``, so results do not depend on the thread count, and :func:`rayleigh_power`
+returns the very numbers a run used. Fading may also be passed in: a 4-D ``gain`` holds one
+tensor per TTI.
+"""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genoff import _core
+from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
+
+__all__ = [
+    "has_openmp",
+    "max_threads",
+    "sinr",
+    "shannon_rate",
+    "pf_allocate",
+    "PFScheduler",
+    "rayleigh_power",
+    "run_full_buffer",
+    "run_finite_buffer",
+    "FullBufferResult",
+    "FiniteBufferResult",
+    "evaluate",
+    "Evaluation",
+    "get_include",
+    "get_library_dir",
+]
+
+#: True when the core was compiled with OpenMP (``n_threads`` then has an effect).
+has_openmp: bool = bool(_core.has_openmp)
+
+_FADING = {None: False, "none": False, "rayleigh": True}
+
+
+def max_threads() -> int:
+    """Number of threads a call with ``n_threads=0`` uses."""
+    return int(_core.max_threads())
+
+
+def _count(name: str, value: Any, minimum: int = 0) -> int:
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def _fading(fading: str | None) -> bool:
+    if fading not in _FADING:
+        raise ValueError(f"fading must be None, 'none' or 'rayleigh', got {fading!r}")
+    return _FADING[fading]
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> np.ndarray:
+    """SINR of every user on every RB (paper eq. 2).
+
+    ``sinr[k,q] = p[s,q] g[k,s,q] / (sum_{j != s, active[j,q]} p[j,q] g[k,j,q] + noise[q])``
+    with ``s = serving[k]``. OFDMA: no intra-cell interference.
+
+    Returns:
+        float64 array [num_ue, num_rb] (linear).
+    """
+    return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=n_threads)
+
+
+def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
+    """Shannon rate ``b[q] * log2(1 + sinr[k,q])`` in bit/s, float64 [num_ue, num_rb].
+
+    Computed through ``log1p``, so it stays accurate for small SINR.
+    """
+    return _core.shannon_rate(sinr, bandwidth_hz, n_threads=n_threads)
+
+
+def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_threads: int = 0):
+    """PF allocation of one TTI (SPEC Sec. 1, step 2) without state.
+
+    ``alloc[j,q] = argmax_{k: serving[k]=j, eligible[k]} rate[k,q] / avg_rate[k]``, ties to
+    the lowest user index, ``-1`` where no user of cell ``j`` is eligible.
+
+    Args:
+        rate: [num_ue, num_rb] achievable rate in bit/s, finite >= 0.
+        avg_rate: [num_ue] PF average throughput T, finite > 0.
+        serving: [num_ue] serving cell of each user.
+        num_cell: number of cells.
+        eligible: [num_ue] bool, users with data to send; None means everyone.
+
+    Returns:
+        int64 array [num_cell, num_rb].
+    """
+    num_cell = _count("num_cell", num_cell, 1)
+    return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=n_threads)
+
+
+class PFScheduler:
+    """Proportional-fair scheduler with state, one allocation per TTI and cell.
+
+    Each :meth:`step` performs the three steps of SPEC Sec. 1 (Sionna's
+    ``PFSchedulerSUMIMO`` semantics):
+
+    1. ``T[k] <- beta T[k] + (1 - beta) r_last[k]`` (``T`` starts at 1.0);
+    2. ``alloc[j,q] = argmax_{k in cell j, eligible} rate[k,q] / T[k]`` (ties to the lowest
+       user index, ``-1`` when nobody in the cell is eligible);
+    3. ``r_last[k] = sum of rate[k,q] over the RBs user k got``.
+
+    ``T`` is floored at the smallest normal double so that a never-served user keeps a finite
+    metric. One scheduler may be shared by Python threads (calls are serialized). It pickles
+    (state included), so simulations can be checkpointed.
+
+    Args:
+        num_ue: number of users.
+        serving: [num_ue] serving cell of each user, in ``[0, num_cell)``.
+        num_cell: number of cells.
+        beta: forgetting factor in (0, 1); 0.98 is a 50-TTI window.
+    """
+
+    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
+        num_ue = _count("num_ue", num_ue)
+        num_cell = _count("num_cell", num_cell, 1)
+        self._pf = _core.PFScheduler(num_ue, serving, num_cell, _real("beta", beta))
+
+    def step(self, rate, eligible=None, *, n_threads: int = 0) -> np.ndarray:
+        """One TTI from achievable rates ``rate`` [num_ue, num_rb] (bit/s).
+
+        Returns the allocation, int64 [num_cell, num_rb].
+        """
+        return self._pf.step(rate, eligible, n_threads=n_threads)
+
+    def step_channel(
+        self,
+        gain,
+        tx_power_w,
+        noise_w,
+        bandwidth_hz,
+        *,
+        active=None,
+        eligible=None,
+        n_threads: int = 0,
+    ) -> np.ndarray:
+        """One TTI from the channel: SINR, Shannon rate and the three PF steps, fused.
+
+        Equivalent to ``step(shannon_rate(sinr(gain, tx_power_w, active, noise_w, serving),
+        bandwidth_hz), eligible)`` but reads ``gain`` once and builds no intermediate arrays.
+        ``active`` [num_cell, num_rb] defaults to every RB in use.
+
+        Returns the allocation, int64 [num_cell, num_rb].
+        """
+        return self._pf.step_channel(
+            gain,
+            tx_power_w,
+            noise_w,
+            bandwidth_hz,
+            active=active,
+            eligible=eligible,
+            n_threads=n_threads,
+        )
+
+    def reset(self) -> None:
+        """Back to ``T = 1``, ``r_last = 0``."""
+        self._pf.reset()
+
+    @property
+    def avg_rate(self) -> np.ndarray:
+        """PF average throughput ``T`` [num_ue] (bit/s) used by the latest step (a copy)."""
+        return self._pf.avg_rate
+
+    @property
+    def last_rate(self) -> np.ndarray:
+        """Rate each user was served in the latest step, ``r_last`` [num_ue] (bit/s)."""
+        return self._pf.last_rate
+
+    @property
+    def num_ue(self) -> int:
+        return int(self._pf.num_ue)
+
+    @property
+    def num_cell(self) -> int:
+        return int(self._pf.num_cell)
+
+    @property
+    def beta(self) -> float:
+        return float(self._pf.beta)
+
+    @property
+    def serving(self) -> np.ndarray:
+        return self._pf.serving
+
+    def set_state(self, avg_rate, last_rate) -> None:
+        """Restore ``T`` (finite > 0) and ``r_last`` (finite >= 0), each [num_ue]."""
+        self._pf.set_state(avg_rate, last_rate)
+
+    def __getstate__(self) -> dict:
+        return {
+            "num_ue": self.num_ue,
+            "serving": self.serving,
+            "num_cell": self.num_cell,
+            "beta": self.beta,
+            "avg_rate": self.avg_rate,
+            "last_rate": self.last_rate,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["num_ue"], state["serving"], state["num_cell"], state["beta"])
+        self.set_state(state["avg_rate"], state["last_rate"])
+
+    def __repr__(self) -> str:
+        return f"PFScheduler(num_ue={self.num_ue}, num_cell={self.num_cell}, beta={self.beta})"
+
+
+def rayleigh_power(
+    num_tti: int,
+    num_ue: int,
+    num_cell: int,
+    num_rb: int,
+    *,
+    seed: int,
+    first_tti: int = 0,
+    n_threads: int = 0,
+) -> np.ndarray:
+    """The Exp(1) fading powers ``|h|^2`` that runs with ``fading="rayleigh"`` draw.
+
+    Returns float64 [num_tti, num_ue, num_cell, num_rb] for TTIs
+    ``first_tti .. first_tti + num_tti - 1``: exactly the factors a run with the same seed
+    and dimensions multiplies its gains by.
+    """
+    return _core.rayleigh_power(
+        _count("num_tti", num_tti),
+        _count("num_ue", num_ue),
+        _count("num_cell", num_cell),
+        _count("num_rb", num_rb),
+        seed=seed,
+        first_tti=_count("first_tti", first_tti),
+        n_threads=n_threads,
+    )
+
+
+def run_full_buffer(
+    gain,
+    tx_power_w,
+    noise_w,
+    serving,
+    bandwidth_hz,
+    *,
+    num_tti: int | None = None,
+    fading: str | None = None,
+    seed: int = 0,
+    beta: float = 0.98,
+    background=None,
+    n_threads: int = 0,
+) -> FullBufferResult:
+    """Full-buffer downlink under PF for ``num_tti`` TTIs, all in C++.
+
+    Every user always has data; every cell that serves a user transmits on all its RBs, and
+    so does every cell marked in ``background``. Each TTI computes SINR (eq. 2), the Shannon
+    rate and the three PF steps of :class:`PFScheduler`.
+
+    Args:
+        gain: [num_ue, num_cell, num_rb or 1] static gain, or [num_tti, num_ue, num_cell,
+            num_rb or 1] one tensor per TTI. float32 or float64.
+        tx_power_w, noise_w, serving, bandwidth_hz: see the module docstring.
+        num_tti: TTIs to simulate (>= 1); defaults to the TTI axis of a 4-D gain.
+        fading: None / "none" (gains as given) or "rayleigh" (gains times Exp(1) powers drawn
+            per user, cell, RB and TTI from ``seed``, see :func:`rayleigh_power`).
+        seed: fading seed, an integer in [0, 2**64).
+        beta: PF forgetting factor in (0, 1).
+        background: [num_cell] or [num_cell, num_rb] bool: RBs that are always in use by
+            traffic the run does not model (e.g. loaded neighbour cells), so they interfere.
+        n_threads: threads, 0 = all.
+    """
+    rayleigh = _fading(fading)
+    if num_tti is not None:
+        num_tti = _count("num_tti", num_tti, 1)
+    out = _core.run_full_buffer(
+        gain,
+        tx_power_w,
+        noise_w,
+        serving,
+        bandwidth_hz,
+        num_tti=num_tti,
+        rayleigh=rayleigh,
+        seed=seed,
+        beta=_real("beta", beta),
+        background=background,
+        n_threads=n_threads,
+    )
+    n = num_tti if num_tti is not None else int(np.shape(gain)[0])
+    return FullBufferResult(out["throughput_bps"], out["avg_rate_bps"], out["rb_share"], n)
+
+
+def run_finite_buffer(
+    gain,
+    tx_power_w,
+    noise_w,
+    serving,
+    bandwidth_hz,
+    *,
+    request_ue,
+    request_tti,
+    request_bytes,
+    num_tti: int | None = None,
+    fading: str | None = None,
+    seed: int = 0,
+    beta: float = 0.98,
+    background=None,
+    tti_s: float = 1e-3,
+    n_threads: int = 0,
+) -> FiniteBufferResult:
+    """Finite-buffer downlink under PF: when is each request's content delivered?
+
+    Request ``i`` puts ``request_bytes[i]`` bytes into the buffer of user ``request_ue[i]``
+    at TTI ``request_tti[i]``; each user's requests drain first-in first-out (by arrival TTI,
+    then index). Each TTI, only users with buffered data are scheduled (PF over them), a cell
+    with none of them is idle and does not interfere (unless marked in ``background``), and a
+    user given capacity ``C * tti_s`` delivers ``min(buffer, C * tti_s)`` bits. PF averages
+    the rate actually delivered. The run stops when every request is delivered or after
+    ``num_tti`` TTIs.
+
+    Args:
+        gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, beta, background,
+            n_threads: as in :func:`run_full_buffer`.
+        request_ue: [num_req] int, the user of each request.
+        request_tti: [num_req] int >= 0, the TTI its bytes enter the buffer.
+        request_bytes: [num_req] float > 0, its content size in bytes.
+        num_tti: TTI horizon; defaults to the TTI axis of a 4-D gain.
+        tti_s: TTI duration in seconds.
+    """
+    rayleigh = _fading(fading)
+    if num_tti is not None:
+        num_tti = _count("num_tti", num_tti)
+    tti_s = _real("tti_s", tti_s)
+    out = _core.run_finite_buffer(
+        gain,
+        tx_power_w,
+        noise_w,
+        serving,
+        bandwidth_hz,
+        request_ue=request_ue,
+        request_tti=request_tti,
+        request_bytes=request_bytes,
+        num_tti=num_tti,
+        rayleigh=rayleigh,
+        seed=seed,
+        beta=_real("beta", beta),
+        background=background,
+        tti_s=tti_s,
+        n_threads=n_threads,
+    )
+    return finite_result(out, request_tti, tti_s)
+
+
+def evaluate(
+    n_tokens,
+    offload,
+    *,
+    capacity_bps=None,
+    radio_delay_s=None,
+    quality_req=0.0,
+    bytes_per_token=4.0,
+    t_back_s=0.1,
+    ttft_edge_s=0.23,
+    tpot_edge_s=1.0 / 75.0,
+    ttft_cloud_s=0.42,
+    tpot_cloud_s=1.0 / 32.0,
+    quality_edge=68.4,
+    quality_cloud=88.7,
+    target_s=40.0,
+    penalty=30.0,
+    n_threads: int = 0,
+) -> Evaluation:
+    """Delay and reward of offloading decisions, vectorized (paper eq. 1, 3, 4, 4e, 10).
+
+    Every argument is a scalar or a [num_req] array. Give exactly one radio term:
+    ``capacity_bps`` (``analytic`` mode: the radio delay is
+    ``n_tokens * bytes_per_token * 8 / capacity_bps``) or ``radio_delay_s`` (``tti`` mode: a
+    measured delivery time, e.g. :attr:`FiniteBufferResult.delay_s`).
+
+    Defaults are SPEC Sec. 3's: Llama3-8B at the edge (TTFT 0.23 s, TPOT 1/75 s, MMLU 68.4),
+    GPT-4o in the cloud (0.42 s, 1/32 s, 88.7), 4 bytes per token, 0.1 s backhaul, 40 s target
+    and a penalty of 30.
+
+    Args:
+        n_tokens: output tokens of each request (>= 0).
+        offload: bool, True = cloud (alpha = 1), False = edge.
+        quality_req: quality requirement tau of each request (same scale as the models').
+    """
+    out = _core.evaluate(
+        n_tokens,
+        offload,
+        capacity_bps=capacity_bps,
+        radio_delay_s=radio_delay_s,
+        quality_req=quality_req,
+        bytes_per_token=bytes_per_token,
+        t_back_s=t_back_s,
+        ttft_edge_s=ttft_edge_s,
+        tpot_edge_s=tpot_edge_s,
+        ttft_cloud_s=ttft_cloud_s,
+        tpot_cloud_s=tpot_cloud_s,
+        quality_edge=quality_edge,
+        quality_cloud=quality_cloud,
+        target_s=target_s,
+        penalty=penalty,
+        n_threads=n_threads,
+    )
+    return Evaluation(**out)
+
+
+def get_include() -> str:
+    """Folder holding the core's C++ headers (``#include "genoff/downlink.hpp"``).
+
+    C++ simulators compile with ``-I{get_include()}`` and link
+    ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`).
+    """
+    path = Path(__file__).resolve().parent / "include"
+    if not (path / "genoff" / "downlink.hpp").is_file():
+        raise FileNotFoundError(f"genoff's C++ headers are not installed at {path}")
+    return str(path)
+
+
+def get_library_dir() -> str:
+    """Folder holding ``libgenoff_core.a``, the compiled core for C++ consumers."""
+    path = Path(__file__).resolve().parent / "lib"
+    if not (path / "libgenoff_core.a").is_file():
+        raise FileNotFoundError(f"genoff's C++ library is not installed at {path}")
+    return str(path)
