@@ -41,10 +41,14 @@ inline std::string shape_str(const py::array& a) {
 inline py::array as_numeric(py::handle obj, const char* name, const char* kinds) {
   if (obj.is_none()) throw py::type_error(std::string(name) + " must be an array of numbers, got None");
   py::array arr;
-  try {
-    arr = py::module_::import("numpy").attr("asarray")(obj);
-  } catch (py::error_already_set&) {
-    throw py::type_error(std::string(name) + " must be an array of numbers");
+  if (py::isinstance<py::array>(obj)) {
+    arr = py::reinterpret_borrow<py::array>(obj);
+  } else {
+    try {
+      arr = py::module_::import("numpy").attr("asarray")(obj);
+    } catch (py::error_already_set&) {
+      throw py::type_error(std::string(name) + " must be an array of numbers");
+    }
   }
   const char kind = arr.dtype().kind();
   if (std::string(kinds).find(kind) == std::string::npos) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -18,6 +19,75 @@ constexpr double kLog2e = 1.4426950408889634074;  // 1 / ln 2
 
 constexpr double kMax = std::numeric_limits<double>::max();
 
+// out[q] <- out[q] / (interf[q] + noise[q]); flags NaN/inf that bad gains propagated here.
+GENOFF_INLINE int finish_row(const double* noise_w, index_t nrb, const double* interf, double* out) {
+  int bad = 0;
+  for (index_t q = 0; q < nrb; ++q) {
+    const double d = interf[q] + noise_w[q];
+    const double r = out[q] / d;
+    bad |= int(!(d <= kMax)) | int(!(r <= kMax));
+    out[q] = r;
+  }
+  return bad;
+}
+
+// Sign bit of a gain: OR-ing the raw bits of every gain costs one integer op per vector and
+// flags any negative gain (and -0.0, which row_has_negative() then clears).
+GENOFF_INLINE std::uint64_t sign_bits(double g) noexcept {
+  std::uint64_t b;
+  std::memcpy(&b, &g, sizeof b);
+  return b;
+}
+
+// Signal and interference of RBs [q0, q0 + B) for static per-RB gains: the sum over cells
+// runs in registers (no accumulator traffic through memory), in the same order (ascending
+// cell) as the streaming loop below, so results are identical.
+template <index_t B, class G>
+GENOFF_INLINE std::uint64_t sum_block(const G* gain_k, const detail::RowContext& c, index_t s,
+                                      index_t q0, double* interf, double* out) {
+  const index_t nrb = c.num_rb;
+  double acc[B];
+  double sig[B];
+  std::uint64_t bits = 0;
+  for (index_t b = 0; b < B; ++b) acc[b] = 0.0;
+  for (index_t b = 0; b < B; ++b) sig[b] = 0.0;
+  for (index_t j = 0; j < c.num_cell; ++j) {
+    const G* g = gain_k + j * nrb + q0;
+    if (j == s) {
+      const double* p = c.tx_power_w + j * nrb + q0;
+      for (index_t b = 0; b < B; ++b) {
+        const double gq = double(g[b]);
+        bits |= sign_bits(gq);
+        sig[b] += p[b] * gq;
+      }
+    } else if (c.cell_on[j]) {
+      const double* w = c.weight + j * nrb + q0;
+      for (index_t b = 0; b < B; ++b) {
+        const double gq = double(g[b]);
+        bits |= sign_bits(gq);
+        acc[b] += w[b] * gq;
+      }
+    }
+  }
+  for (index_t b = 0; b < B; ++b) interf[q0 + b] = acc[b];
+  for (index_t b = 0; b < B; ++b) out[q0 + b] = sig[b];
+  return bits;
+}
+
+// Whether a user's gains (the cells that were read) hold a negative value; the exact check
+// behind the sign-bit screen, run only when that screen fires.
+template <class G>
+int row_has_negative(const G* gain_k, const detail::RowContext& c, index_t s) {
+  const index_t n = c.gain_per_rb ? c.num_rb : 1;
+  for (index_t j = 0; j < c.num_cell; ++j) {
+    if (j != s && !c.cell_on[j]) continue;
+    for (index_t q = 0; q < n; ++q) {
+      if (double(gain_k[j * n + q]) < 0.0) return 1;
+    }
+  }
+  return 0;
+}
+
 // Gains are checked on the fly without breaking vectorization: negative ones are flagged per
 // element; NaN and inf propagate into the accumulators, which are checked once per RB.
 template <class G>
@@ -26,6 +96,15 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
   const index_t nrb = c.num_rb;
   const index_t step = c.gain_per_rb ? nrb : 1;
   int bad = 0;
+  std::uint64_t bits = 0;
+  if (c.gain_per_rb && !c.fading) {
+    index_t q0 = 0;
+    for (; q0 + 32 <= nrb; q0 += 32) bits |= sum_block<32>(gain_k, c, s, q0, interf, out);
+    for (; q0 + 8 <= nrb; q0 += 8) bits |= sum_block<8>(gain_k, c, s, q0, interf, out);
+    for (; q0 < nrb; ++q0) bits |= sum_block<1>(gain_k, c, s, q0, interf, out);
+    if (bits >> 63) bad |= row_has_negative(gain_k, c, s);
+    return bad | finish_row(c.noise_w, nrb, interf, out);
+  }
   for (index_t q = 0; q < nrb; ++q) interf[q] = 0.0;
   for (index_t j = 0; j < c.num_cell; ++j) {
     const G* g = gain_k + j * step;
@@ -42,13 +121,13 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
       if (c.fading) {
         for (index_t q = 0; q < nrb; ++q) {
           const double gq = double(g[q]);
-          bad |= int(gq < 0.0);
+          bits |= sign_bits(gq);
           acc[q] += w[q] * (gq * rng::exp1(c.key, n0 + std::uint64_t(q)));
         }
       } else {
         for (index_t q = 0; q < nrb; ++q) {
           const double gq = double(g[q]);
-          bad |= int(gq < 0.0);
+          bits |= sign_bits(gq);
           acc[q] += w[q] * gq;
         }
       }
@@ -62,31 +141,50 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
       }
     }
   }
-  for (index_t q = 0; q < nrb; ++q) {
-    const double d = interf[q] + c.noise_w[q];
-    const double r = out[q] / d;
-    bad |= int(!(d <= kMax)) | int(!(r <= kMax));
-    out[q] = r;
-  }
+  if (bits >> 63) bad |= row_has_negative(gain_k, c, s);
+  return bad | finish_row(c.noise_w, nrb, interf, out);
+}
+
+// rate[q] = b[q] log2(1 + sinr[q]) in place, for SINRs known finite and >= 0.
+GENOFF_INLINE void rate_in_place(double* x, const double* bw, index_t nrb) {
+  for (index_t q = 0; q < nrb; ++q) x[q] = bw[q] * (fastmath::log1p_nonneg(x[q]) * kLog2e);
+}
+
+GENOFF_CLONES int channel_row_f64(const double* gain_k, const detail::RowContext& c, index_t s,
+                                  std::uint64_t counter0, bool with_rate, double* scratch,
+                                  double* out) {
+  const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
+  if (with_rate && !bad) rate_in_place(out, c.bandwidth_hz, c.num_rb);
   return bad;
 }
 
-GENOFF_CLONES int sinr_row_f64(const double* gain_k, const detail::RowContext& c, index_t s,
-                               std::uint64_t counter0, double* scratch, double* out) {
-  return sinr_row_impl(gain_k, c, s, counter0, scratch, out);
+GENOFF_CLONES int channel_row_f32(const float* gain_k, const detail::RowContext& c, index_t s,
+                                  std::uint64_t counter0, bool with_rate, double* scratch,
+                                  double* out) {
+  const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
+  if (with_rate && !bad) rate_in_place(out, c.bandwidth_hz, c.num_rb);
+  return bad;
 }
 
-GENOFF_CLONES int sinr_row_f32(const float* gain_k, const detail::RowContext& c, index_t s,
-                               std::uint64_t counter0, double* scratch, double* out) {
-  return sinr_row_impl(gain_k, c, s, counter0, scratch, out);
-}
-
-GENOFF_CLONES int rate_row_impl(double* x, const double* bw, index_t nrb) {
+// The user-facing shannon_rate: SINRs come from outside, so they are checked.
+GENOFF_CLONES int rate_row_checked(double* x, const double* bw, index_t nrb) {
   int bad = 0;
   for (index_t q = 0; q < nrb; ++q) {
     const double s = x[q];
     bad |= int(!(s >= 0.0)) | int(!(s <= kMax));
     x[q] = bw[q] * (fastmath::log1p_nonneg(s) * kLog2e);
+  }
+  return bad;
+}
+
+// Whether any x[i] is NaN, infinite, negative (or zero, when positive): a vectorized screen
+// before the scalar search for the offending index.
+GENOFF_CLONES int any_outside(const double* x, index_t n, bool positive) {
+  int bad = 0;
+  if (positive) {
+    for (index_t i = 0; i < n; ++i) bad |= int(!(x[i] > 0.0)) | int(!(x[i] <= kMax));
+  } else {
+    for (index_t i = 0; i < n; ++i) bad |= int(!(x[i] >= 0.0)) | int(!(x[i] <= kMax));
   }
   return bad;
 }
@@ -99,16 +197,22 @@ GENOFF_CLONES void exp1_block(std::uint64_t key, std::uint64_t n0, index_t n, do
 
 namespace detail {
 
-int sinr_row(const double* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
-             double* scratch, double* out) {
-  return sinr_row_f64(gain_k, ctx, serving, counter0, scratch, out);
+int channel_row(const double* gain_k, const RowContext& ctx, index_t serving,
+                std::uint64_t counter0, bool with_rate, double* scratch, double* out) {
+  return channel_row_f64(gain_k, ctx, serving, counter0, with_rate, scratch, out);
 }
-int sinr_row(const float* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
-             double* scratch, double* out) {
-  return sinr_row_f32(gain_k, ctx, serving, counter0, scratch, out);
+int channel_row(const float* gain_k, const RowContext& ctx, index_t serving,
+                std::uint64_t counter0, bool with_rate, double* scratch, double* out) {
+  return channel_row_f32(gain_k, ctx, serving, counter0, with_rate, scratch, out);
 }
-int rate_row(double* sinr_to_rate, const double* bandwidth_hz, index_t num_rb) {
-  return rate_row_impl(sinr_to_rate, bandwidth_hz, num_rb);
+
+void throw_if_bad_gain(const int* bad, index_t n) {
+  for (index_t i = 0; i < n; ++i) {
+    if (bad[i]) {
+      throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
+                                    "or gains so large that the SINR overflows)");
+    }
+  }
 }
 
 void check_serving(const index_t* serving, index_t num_ue, index_t num_cell) {
@@ -122,6 +226,7 @@ void check_serving(const index_t* serving, index_t num_ue, index_t num_cell) {
 }
 
 void check_nonneg_finite(const char* name, const double* x, index_t n) {
+  if (!any_outside(x, n, false)) return;
   for (index_t i = 0; i < n; ++i) {
     if (!(x[i] >= 0.0 && std::isfinite(x[i]))) {
       throw InvalidArgument(name, "must be finite and >= 0, got " + std::to_string(x[i]) +
@@ -131,6 +236,7 @@ void check_nonneg_finite(const char* name, const double* x, index_t n) {
 }
 
 void check_pos_finite(const char* name, const double* x, index_t n) {
+  if (!any_outside(x, n, true)) return;
   for (index_t i = 0; i < n; ++i) {
     if (!(x[i] > 0.0 && std::isfinite(x[i]))) {
       throw InvalidArgument(name, "must be finite and > 0, got " + std::to_string(x[i]) +
@@ -158,39 +264,48 @@ void active_weights(const double* tx_power_w, const std::uint8_t* active, index_
 }
 
 template <class G>
-void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
-                  std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
-                  double* out, int threads) {
+void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
+                     const index_t* serving, std::uint64_t counter_base,
+                     const std::uint8_t* eligible, bool with_rate, double* out, double* scratch,
+                     int* bad) {
   const index_t nrb = ctx.num_rb;
   const index_t gain_row = ctx.num_cell * (ctx.gain_per_rb ? nrb : 1);
   const std::uint64_t draws_row = std::uint64_t(ctx.num_cell * nrb);
-  const index_t chunk = 8;  // users per task: amortizes the scratch row
-  const index_t num_blocks = (num_ue + chunk - 1) / chunk;
-  std::vector<int> bad(std::size_t(num_blocks), 0);
-  parallel_for(num_blocks, threads, [&](index_t b) {
-    std::vector<double> scratch(static_cast<std::size_t>(nrb));
-    int local = 0;
-    for (index_t k = b * chunk; k < std::min(num_ue, (b + 1) * chunk); ++k) {
-      if (eligible && !eligible[k]) continue;
-      double* row = out + k * nrb;
-      local |= sinr_row(gain + k * gain_row, ctx, serving[k],
-                        counter_base + std::uint64_t(k) * draws_row, scratch.data(), row);
-      if (with_rate) local |= rate_row(row, ctx.bandwidth_hz, nrb);
+  GENOFF_OMP(omp for schedule(static))
+  for (index_t k = 0; k < num_ue; ++k) {
+    if (eligible && !eligible[k]) {
+      bad[k] = 0;
+      continue;
     }
-    bad[std::size_t(b)] = local;
-  });
-  for (int b : bad) {
-    if (b) {
-      throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
-                                    "or gains so large that the SINR overflows)");
-    }
+    bad[k] = channel_row(gain + k * gain_row, ctx, serving[k],
+                         counter_base + std::uint64_t(k) * draws_row, with_rate, scratch,
+                         out + k * nrb);
   }
 }
 
-template void channel_rows<double>(const double*, index_t, const RowContext&, const index_t*,
-                                   std::uint64_t, const std::uint8_t*, bool, double*, int);
-template void channel_rows<float>(const float*, index_t, const RowContext&, const index_t*,
-                                  std::uint64_t, const std::uint8_t*, bool, double*, int);
+template <class G>
+void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
+                  std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
+                  double* out, int max_threads) {
+  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? 8.0 : 1.0);
+  const int threads = threads_for(max_threads, double(num_ue) * per_row);
+  std::vector<int> bad(static_cast<std::size_t>(num_ue));
+  std::vector<double> scratch(static_cast<std::size_t>(threads * ctx.num_rb));
+  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_ue > 1))
+  channel_rows_ws(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
+                  scratch.data() + thread_id() * ctx.num_rb, bad.data());
+  throw_if_bad_gain(bad.data(), num_ue);
+}
+
+#define GENOFF_INSTANTIATE_ROWS(G)                                                          \
+  template void channel_rows_ws<G>(const G*, index_t, const RowContext&, const index_t*,    \
+                                   std::uint64_t, const std::uint8_t*, bool, double*,       \
+                                   double*, int*);                                          \
+  template void channel_rows<G>(const G*, index_t, const RowContext&, const index_t*,       \
+                                std::uint64_t, const std::uint8_t*, bool, double*, int);
+GENOFF_INSTANTIATE_ROWS(double)
+GENOFF_INSTANTIATE_ROWS(float)
+#undef GENOFF_INSTANTIATE_ROWS
 
 }  // namespace detail
 
@@ -225,11 +340,11 @@ void shannon_rate(const double* sinr_in, index_t num_ue, index_t num_rb, const d
                   double* out, int n_threads) {
   const int threads = resolve_threads(n_threads);
   detail::check_nonneg_finite("bandwidth_hz", bandwidth_hz, num_rb);
-  std::vector<int> bad(std::size_t(num_ue), 0);
-  parallel_for(num_ue, threads, [&](index_t k) {
+  std::vector<int> bad(static_cast<std::size_t>(num_ue), 0);
+  parallel_for(num_ue, threads_for(threads, double(num_ue * num_rb), 4096.0), [&](index_t k) {
     double* row = out + k * num_rb;
     for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
-    bad[std::size_t(k)] = rate_row_impl(row, bandwidth_hz, num_rb);
+    bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
   });
   for (int b : bad) {
     if (b) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
@@ -242,7 +357,8 @@ void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, inde
   if (first_tti < 0) throw InvalidArgument("first_tti", "must be >= 0");
   const std::uint64_t key = rng::key(seed);
   const index_t row = num_cell * num_rb;
-  parallel_for(num_tti * num_ue, threads, [&](index_t tk) {
+  parallel_for(num_tti * num_ue, threads_for(threads, double(num_tti * num_ue * num_cell * num_rb), 2048.0),
+               [&](index_t tk) {
     const index_t t = tk / num_ue, k = tk % num_ue;
     const std::uint64_t n0 = std::uint64_t(((first_tti + t) * num_ue + k) * row);
     exp1_block(key, n0, row, out + tk * row);

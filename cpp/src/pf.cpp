@@ -55,6 +55,16 @@ void pf_cell(const double* rate, const double* avg_rate, index_t num_rb, const C
   }
 }
 
+void pf_cells_ws(const double* rate, const double* avg_rate, index_t num_rb,
+                 const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
+                 double* last_rate, double* best_scratch) {
+  GENOFF_OMP(omp for schedule(static))
+  for (index_t j = 0; j < cells.num_cell(); ++j) {
+    pf_cell(rate, avg_rate, num_rb, cells, j, eligible, alloc + j * num_rb, last_rate,
+            best_scratch);
+  }
+}
+
 void pf_update_average(double beta, const double* last_rate, double* avg_rate, index_t n) {
   const double a = 1.0 - beta;
   for (index_t k = 0; k < n; ++k) avg_rate[k] = std::max(beta * avg_rate[k] + a * last_rate[k], kMinAvg);
@@ -65,17 +75,17 @@ void pf_update_average(double beta, const double* last_rate, double* avg_rate, i
 void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, index_t num_rb,
                  const index_t* serving, index_t num_cell, const std::uint8_t* eligible,
                  index_t* alloc, int n_threads) {
-  const int threads = resolve_threads(n_threads);
+  resolve_threads(n_threads);  // validates n_threads
   if (num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
   detail::check_serving(serving, num_ue, num_cell);
   detail::check_nonneg_finite("rate", rate, num_ue * num_rb);
   detail::check_pos_finite("avg_rate", avg_rate, num_ue);
   const CellUsers cells(serving, num_ue, num_cell);
-  parallel_for(num_cell, threads, [&](index_t j) {
-    std::vector<double> best(static_cast<std::size_t>(num_rb));
-    detail::pf_cell(rate, avg_rate, num_rb, cells, j, eligible, alloc + j * num_rb, nullptr,
-                    best.data());
-  });
+  const int threads = threads_for(resolve_threads(n_threads), double(num_ue * num_rb));
+  std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
+  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell > 1))
+  detail::pf_cells_ws(rate, avg_rate, num_rb, cells, eligible, alloc, nullptr,
+                      best.data() + thread_id() * num_rb);
 }
 
 PFScheduler::PFScheduler(index_t num_ue, const index_t* serving, index_t num_cell, double beta)
@@ -108,12 +118,12 @@ void PFScheduler::update_average() {
 }
 
 void PFScheduler::allocate(const double* rate, index_t num_rb, const std::uint8_t* eligible,
-                           index_t* alloc, int threads) {
-  parallel_for(num_cell(), threads, [&](index_t j) {
-    std::vector<double> best(static_cast<std::size_t>(num_rb));
-    detail::pf_cell(rate, avg_rate_.data(), num_rb, cells_, j, eligible, alloc + j * num_rb,
-                    last_rate_.data(), best.data());
-  });
+                           index_t* alloc, int max_threads) {
+  const int threads = threads_for(max_threads, double(num_ue_ * num_rb));
+  std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
+  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell() > 1))
+  detail::pf_cells_ws(rate, avg_rate_.data(), num_rb, cells_, eligible, alloc, last_rate_.data(),
+                      best.data() + thread_id() * num_rb);
 }
 
 void PFScheduler::step(const double* rate, index_t num_rb, const std::uint8_t* eligible,
@@ -130,7 +140,7 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
                                const double* bandwidth_hz, const std::uint8_t* active,
                                const std::uint8_t* eligible, index_t* alloc, double* rate_out,
                                int n_threads) {
-  const int threads = resolve_threads(n_threads);
+  const int max_threads = resolve_threads(n_threads);
   const index_t num_cell = cells_.num_cell();
   detail::check_nonneg_finite("tx_power_w", tx_power_w, num_cell * num_rb);
   detail::check_pos_finite("noise_w", noise_w, num_rb);
@@ -151,9 +161,27 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
     rate_buf_.resize(std::size_t(num_ue_ * num_rb));
     rate_out = rate_buf_.data();
   }
-  detail::channel_rows(gain, num_ue_, ctx, serving_.data(), 0, nullptr, true, rate_out, threads);
-  update_average();
-  allocate(rate_out, num_rb, eligible, alloc, threads);
+  // One parallel region: rate rows, then (after a barrier) step 1 and the cells' allocations.
+  const int threads = threads_for(max_threads, double(num_ue_ * num_cell * num_rb));
+  std::vector<int> bad(static_cast<std::size_t>(num_ue_));
+  std::vector<double> scratch(static_cast<std::size_t>(threads * 2 * num_rb));
+  bool failed = false;
+  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1))
+  {
+    double* mine = scratch.data() + thread_id() * 2 * num_rb;
+    detail::channel_rows_ws(gain, num_ue_, ctx, serving_.data(), 0, nullptr, true, rate_out, mine,
+                            bad.data());
+    GENOFF_OMP(omp single)
+    {
+      failed = std::any_of(bad.begin(), bad.end(), [](int b) { return b != 0; });
+      if (!failed) update_average();  // state changes only when the step succeeds
+    }
+    if (!failed) {
+      detail::pf_cells_ws(rate_out, avg_rate_.data(), num_rb, cells_, eligible, alloc,
+                          last_rate_.data(), mine + num_rb);
+    }
+  }
+  if (failed) detail::throw_if_bad_gain(bad.data(), num_ue_);
 }
 
 template void PFScheduler::step_channel<double>(const double*, bool, index_t, const double*,

@@ -47,32 +47,40 @@ struct RowContext {
   std::uint64_t key = 0;               // rng::key(seed)
 };
 
-// One user's SINR on every RB into out[num_rb]; scratch[num_rb] is clobbered.
-// counter0 is the fading draw number of (this TTI, this user, cell 0, RB 0).
-// Returns nonzero when a gain was negative or not finite (out is then meaningless).
-int sinr_row(const double* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
-             double* scratch, double* out);
-int sinr_row(const float* gain_k, const RowContext& ctx, index_t serving, std::uint64_t counter0,
-             double* scratch, double* out);
+// One user's SINR on every RB into out[num_rb] (its Shannon rate instead, when with_rate);
+// scratch[num_rb] is clobbered. counter0 is the fading draw number of (this TTI, this user,
+// cell 0, RB 0). Returns nonzero when a gain was negative or not finite (out is then
+// meaningless).
+int channel_row(const double* gain_k, const RowContext& ctx, index_t serving,
+                std::uint64_t counter0, bool with_rate, double* scratch, double* out);
+int channel_row(const float* gain_k, const RowContext& ctx, index_t serving,
+                std::uint64_t counter0, bool with_rate, double* scratch, double* out);
 
-// rate[q] = bandwidth[q] * log2(1 + sinr[q]) in place; returns nonzero if an SINR was negative
-// or not finite.
-int rate_row(double* sinr_to_rate, const double* bandwidth_hz, index_t num_rb);
-
-// Fills ctx.weight-style weights ([num_cell, num_rb]: tx power where active, else 0) and
-// cell_on ([num_cell]: any RB active). active == nullptr means every RB is active.
+// Fills weights ([num_cell, num_rb]: tx power where active, else 0) and cell_on
+// ([num_cell]: any RB active). active == nullptr means every RB is active.
 void active_weights(const double* tx_power_w, const std::uint8_t* active, index_t num_cell,
                     index_t num_rb, double* weight, std::uint8_t* cell_on);
 
-// SINR rows (or rate rows, when with_rate) of every user k with eligible[k] (all users when
-// eligible is nullptr) into out[k, :], in parallel. gain holds [num_ue, num_cell, gain_rb] for
-// this TTI; the fading draw of (user k, cell j, RB q) is number
-// counter_base + (k * num_cell + j) * num_rb + q. Throws InvalidArgument("gain") on a negative
-// or non-finite gain.
+// channel_row for every user k with eligible[k] (all users when eligible is nullptr) into
+// out[k, :], as an OpenMP worksharing loop: call it from every thread of a parallel region
+// (or from serial code). gain holds [num_ue, num_cell, gain_rb] for this TTI; the fading draw
+// of (user k, cell j, RB q) is number counter_base + (k * num_cell + j) * num_rb + q.
+// scratch: num_rb doubles of the calling thread; bad[k] is set nonzero for a user whose gains
+// were negative or not finite. Ends with the loop's barrier.
+template <class G>
+void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
+                     const index_t* serving, std::uint64_t counter_base,
+                     const std::uint8_t* eligible, bool with_rate, double* out, double* scratch,
+                     int* bad);
+
+// channel_rows_ws in a parallel region of its own; throws InvalidArgument("gain") on bad gains.
 template <class G>
 void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
                   std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
                   double* out, int threads);
+
+// Throws InvalidArgument("gain") if any of bad[0..n) is set.
+void throw_if_bad_gain(const int* bad, index_t n);
 
 // Argument checks shared by the kernels (throw InvalidArgument naming the argument).
 void check_serving(const index_t* serving, index_t num_ue, index_t num_cell);

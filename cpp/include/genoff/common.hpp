@@ -44,6 +44,31 @@ inline int resolve_threads(int n_threads) {
 #endif
 }
 
+// Threads worth using for `work` units (e.g. gain elements) when each thread should get at
+// least `grain` of them: tiny problems run on one thread instead of paying for a fork/join.
+// Results never depend on it (every kernel is bit-identical for any thread count).
+inline int threads_for(int threads, double work, double grain = 16384.0) {
+  const double useful = work / grain;
+  if (useful < 2.0) return 1;
+  return useful < double(threads) ? int(useful) : threads;
+}
+
+// OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in a build without OpenMP.
+#ifdef GENOFF_HAS_OPENMP
+#define GENOFF_OMP(directive) _Pragma(#directive)
+#else
+#define GENOFF_OMP(directive)
+#endif
+
+// Index of the calling thread in the innermost parallel region (0 outside one).
+inline int thread_id() noexcept {
+#ifdef GENOFF_HAS_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 // Runs f(i) for i in [0, n) on n_threads threads (static schedule, so each i has exactly one
 // writer). An exception thrown by f is carried out of the parallel region and rethrown.
 template <class F>

@@ -38,14 +38,16 @@ inline double log_pos(double x) noexcept {
   return s * (hfsq + r) + dk * ln2_lo - hfsq + f + dk * ln2_hi;
 }
 
-// log(1 + x) for finite x >= 0, accurate for tiny x too: with u = 1 + x rounded,
-// log1p(x) = log(u) * x / (u - 1) corrects the rounding of u (Goldberg 1991).
+// log(1 + x) for finite x >= 0, accurate for tiny x too. With u = 1 + x rounded,
+// log1p(x) = log(u) + log(1 + c/u) ~= log(u) + c/u, where c = x - (u - 1) is the rounding
+// error of u (exact for x <= 1; for x > 1 it is below half an ulp of log(u) and dropped).
+// c/u needs little relative accuracy (|c/u| <= 2^-53), so 1/u is the series 1 - d + d^2
+// (d = u - 1): one division in all, inside log_pos.
 inline double log1p_nonneg(double x) noexcept {
   const double u = 1.0 + x;
   const double d = u - 1.0;
-  const double l = log_pos(u);
-  const double safe_d = d == 0.0 ? 1.0 : d;  // keeps the division unconditional (vectorizable)
-  return d == 0.0 ? x : l * (x / safe_d);
+  const double c = x <= 1.0 ? x - d : 0.0;
+  return log_pos(u) + c * (1.0 - d + d * d);
 }
 
 }  // namespace genoff::fastmath

@@ -1,0 +1,5 @@
+import sys
+
+from genoff.cli import main
+
+sys.exit(main())
