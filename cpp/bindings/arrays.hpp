@@ -51,9 +51,13 @@ inline py::array as_numeric(py::handle obj, const char* name, const char* kinds)
     }
   }
   const char kind = arr.dtype().kind();
-  if (std::string(kinds).find(kind) == std::string::npos) {
-    throw py::type_error(std::string(name) + " must be an array of " +
-                         (std::string(kinds) == "iu" ? "integers" : "real numbers") + ", got dtype " +
+  // An empty list becomes an empty float64 array: fine for any numeric argument.
+  const bool empty_numeric = arr.size() == 0 && std::string("biuf").find(kind) != std::string::npos;
+  if (!empty_numeric && std::string(kinds).find(kind) == std::string::npos) {
+    const std::string what = std::string(kinds) == "iu"    ? "integers"
+                             : std::string(kinds) == "biu" ? "booleans (or 0/1 integers)"
+                                                           : "real numbers";
+    throw py::type_error(std::string(name) + " must be an array of " + what + ", got dtype " +
                          std::string(py::str(arr.dtype())));
   }
   return arr;
@@ -70,7 +74,7 @@ inline ArrI64 as_i64(py::handle obj, const char* name) {
 // A boolean mask: bool dtype, or integers that are all 0 or 1.
 inline ArrBool as_mask(py::handle obj, const char* name) {
   py::array arr = as_numeric(obj, name, "biu");
-  if (arr.dtype().kind() != 'b') {
+  if (arr.dtype().kind() != 'b' && arr.size() > 0) {
     const bool ok = py::module_::import("numpy")
                         .attr("isin")(arr, py::make_tuple(0, 1))
                         .attr("all")()

@@ -67,12 +67,17 @@ void bind_evaluate(py::module_& m) {
         }
         // num_req: the common length of the arguments that are not single values
         index_t n = -1;
-        auto take = [&n](index_t size, const char* name) {
+        const char* first = nullptr;
+        auto take = [&n, &first](index_t size, const char* name) {
           if (size == 1) return;
-          if (n == -1) n = size;
+          if (n == -1) {
+            n = size;
+            first = name;
+          }
           if (size != n) {
-            throw py::value_error(std::string(name) + " has " + std::to_string(size) +
-                                  " entries where other arguments have " + std::to_string(n));
+            throw py::value_error(std::string(name) + " has " + std::to_string(size) + " entries but " +
+                                  first + " has " + std::to_string(n) +
+                                  " (per-request arguments need one length, or a single value)");
           }
         };
         take(off.size(), "offload");

@@ -85,7 +85,7 @@ def _count(name: str, value: Any, minimum: int = 0) -> int:
 
 
 def _fading(fading: str | None) -> bool:
-    if fading not in _FADING:
+    if not (fading is None or (isinstance(fading, str) and fading in _FADING)):
         raise ValueError(f"fading must be None, 'none' or 'rayleigh', got {fading!r}")
     return _FADING[fading]
 
@@ -100,12 +100,13 @@ def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> n
     """SINR of every user on every RB (paper eq. 2).
 
     ``sinr[k,q] = p[s,q] g[k,s,q] / (sum_{j != s, active[j,q]} p[j,q] g[k,j,q] + noise[q])``
-    with ``s = serving[k]``. OFDMA: no intra-cell interference.
+    with ``s = serving[k]``. OFDMA: no intra-cell interference. Gains of a cell with no
+    active RB are not read (it cannot interfere), so they are not validated either.
 
     Returns:
         float64 array [num_ue, num_rb] (linear).
     """
-    return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=n_threads)
+    return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=_count("n_threads", n_threads))
 
 
 def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
@@ -113,7 +114,7 @@ def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
 
     Computed through ``log1p``, so it stays accurate for small SINR.
     """
-    return _core.shannon_rate(sinr, bandwidth_hz, n_threads=n_threads)
+    return _core.shannon_rate(sinr, bandwidth_hz, n_threads=_count("n_threads", n_threads))
 
 
 def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_threads: int = 0):
@@ -133,7 +134,7 @@ def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_thre
         int64 array [num_cell, num_rb].
     """
     num_cell = _count("num_cell", num_cell, 1)
-    return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=n_threads)
+    return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=_count("n_threads", n_threads))
 
 
 class PFScheduler:
@@ -168,7 +169,7 @@ class PFScheduler:
 
         Returns the allocation, int64 [num_cell, num_rb].
         """
-        return self._pf.step(rate, eligible, n_threads=n_threads)
+        return self._pf.step(rate, eligible, n_threads=_count("n_threads", n_threads))
 
     def step_channel(
         self,
@@ -196,7 +197,7 @@ class PFScheduler:
             bandwidth_hz,
             active=active,
             eligible=eligible,
-            n_threads=n_threads,
+            n_threads=_count("n_threads", n_threads),
         )
 
     def reset(self) -> None:
@@ -274,7 +275,7 @@ def rayleigh_power(
         _count("num_rb", num_rb),
         seed=seed,
         first_tti=_count("first_tti", first_tti),
-        n_threads=n_threads,
+        n_threads=_count("n_threads", n_threads),
     )
 
 
@@ -325,7 +326,7 @@ def run_full_buffer(
         seed=seed,
         beta=_real("beta", beta),
         background=background,
-        n_threads=n_threads,
+        n_threads=_count("n_threads", n_threads),
     )
     n = num_tti if num_tti is not None else int(np.shape(gain)[0])
     return FullBufferResult(out["throughput_bps"], out["avg_rate_bps"], out["rb_share"], n)
@@ -387,7 +388,7 @@ def run_finite_buffer(
         beta=_real("beta", beta),
         background=background,
         tti_s=tti_s,
-        n_threads=n_threads,
+        n_threads=_count("n_threads", n_threads),
     )
     return finite_result(out, request_tti, tti_s)
 
@@ -443,7 +444,7 @@ def evaluate(
         quality_cloud=quality_cloud,
         target_s=target_s,
         penalty=penalty,
-        n_threads=n_threads,
+        n_threads=_count("n_threads", n_threads),
     )
     return Evaluation(**out)
 

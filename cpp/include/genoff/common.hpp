@@ -34,11 +34,15 @@ constexpr bool has_openmp() noexcept {
 #endif
 }
 
-// Threads a call uses: n_threads > 0 as asked, 0 = all available. Without OpenMP always 1.
+// Threads a call uses: n_threads > 0 as asked, 0 = all available. Requests beyond four
+// threads per processor are clamped there (more only oversubscribes, and thousands would
+// exhaust the process's resources). Without OpenMP always 1.
 inline int resolve_threads(int n_threads) {
   if (n_threads < 0) throw InvalidArgument("n_threads", "must be >= 0 (0 = all), got " + std::to_string(n_threads));
 #ifdef GENOFF_HAS_OPENMP
-  return n_threads == 0 ? omp_get_max_threads() : n_threads;
+  if (n_threads == 0) return omp_get_max_threads();
+  const int cap = 4 * (omp_get_num_procs() > 1 ? omp_get_num_procs() : 1);
+  return n_threads < cap ? n_threads : cap;
 #else
   return 1;
 #endif

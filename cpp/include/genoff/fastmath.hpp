@@ -45,8 +45,9 @@ inline double log_pos(double x) noexcept {
 // (d = u - 1): one division in all, inside log_pos.
 inline double log1p_nonneg(double x) noexcept {
   const double u = 1.0 + x;
-  const double d = u - 1.0;
-  const double c = x <= 1.0 ? x - d : 0.0;
+  const bool small = x <= 1.0;
+  const double d = small ? u - 1.0 : 0.0;  // 0 for x > 1 also keeps d * d from overflowing
+  const double c = small ? x - d : 0.0;
   return log_pos(u) + c * (1.0 - d + d * d);
 }
 

@@ -1,0 +1,38 @@
+"""Shared test configuration for genoff's compiled-core tests.
+
+Hypothesis profiles (pick one with ``GENOFF_HYPOTHESIS_PROFILE=<name>``):
+
+* ``default``: modest example counts so the whole suite stays well under a minute on two
+  cores; no deadline (the first call of a kernel may pay for thread-pool start-up);
+* ``thorough``: ten times the examples, for a nightly or pre-release run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("GENOFF_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fixed-seed generator, so a failing test fails the same way every run."""
+    return np.random.default_rng(20250801)
