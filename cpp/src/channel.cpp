@@ -97,7 +97,9 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
   const index_t step = c.gain_per_rb ? nrb : 1;
   int bad = 0;
   std::uint64_t bits = 0;
-  if (c.gain_per_rb && !c.fading) {
+  // Register blocking pays when a user's gains are cache-resident (few cells); with many
+  // cells the row streams from memory, and reading it in order lets the prefetchers keep up.
+  if (c.gain_per_rb && !c.fading && c.num_cell <= 16) {
     index_t q0 = 0;
     for (; q0 + 32 <= nrb; q0 += 32) bits |= sum_block<32>(gain_k, c, s, q0, interf, out);
     for (; q0 + 8 <= nrb; q0 += 8) bits |= sum_block<8>(gain_k, c, s, q0, interf, out);
