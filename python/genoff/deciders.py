@@ -1,0 +1,111 @@
+"""Decision makers: each decides a step's requests in one batch and then observes outcomes.
+
+The interface (:class:`Decider`) is deliberately small:
+
+* ``decide(ctx) -> offload`` gets a :class:`genoff.sim.StepContext` (the step's requests:
+  service type, estimated output size and its level, the paper's state eq. 8) and returns a
+  bool array, True = offload to the cloud;
+* ``observe(ctx, offload, outcome)`` receives the delays and rewards of those decisions
+  (a :class:`genoff.core.Evaluation`), for deciders that learn;
+* ``reset(seed)`` starts a new run.
+
+``Oracle`` is the exact best decision (SPEC Sec. 1); ``AlwaysLocal``, ``AlwaysOffload`` and
+``Random`` are reference points. The in-context-learning and DQN deciders implement the
+same interface.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from genoff.core import Evaluation
+from genoff.sim import StepContext
+
+__all__ = ["Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random", "make_decider", "DECIDERS"]
+
+
+class Decider:
+    """Base class of decision makers (see the module docstring)."""
+
+    name = "decider"
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start a new run (re-seed any randomness)."""
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        raise NotImplementedError
+
+    def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
+        """Learn from the outcome of the step's decisions (no-op by default)."""
+
+    def config(self) -> dict:
+        """The decider's settings, recorded with results."""
+        return {"name": self.name}
+
+
+class Oracle(Decider):
+    """The exact best decision of every step (RB allocation does not depend on decisions)."""
+
+    name = "oracle"
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        return ctx.evaluator.oracle(ctx.requests, ctx.radio)
+
+
+class AlwaysLocal(Decider):
+    """Every request on the edge LLM."""
+
+    name = "local"
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        return np.zeros(len(ctx.requests), dtype=bool)
+
+
+class AlwaysOffload(Decider):
+    """Every request offloaded to the cloud LLM."""
+
+    name = "offload"
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        return np.ones(len(ctx.requests), dtype=bool)
+
+
+class Random(Decider):
+    """Each request offloaded with probability ``p`` (seeded)."""
+
+    name = "random"
+
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must lie in [0, 1], got {p}")
+        self.p = float(p)
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        return self._rng.random(len(ctx.requests)) < self.p
+
+    def config(self) -> dict:
+        return {"name": self.name, "p": self.p}
+
+
+#: Decider factories by CLI name; later issues add "icl", "dqn" and the ICL ablations.
+DECIDERS: dict[str, Callable[..., Decider]] = {
+    "oracle": Oracle,
+    "local": AlwaysLocal,
+    "offload": AlwaysOffload,
+    "random": Random,
+}
+
+
+def make_decider(name: str, **kwargs) -> Decider:
+    """A decider by name (see :data:`DECIDERS`)."""
+    try:
+        factory = DECIDERS[name]
+    except KeyError:
+        raise ValueError(f"decider must be one of {sorted(DECIDERS)}, got {name!r}") from None
+    return factory(**kwargs)

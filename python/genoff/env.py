@@ -1,0 +1,180 @@
+"""Gymnasium environment: one offloading decision per step, registered as "genoff/Offload-v0".
+
+``import genoff.env`` registers it (or use the id ``"genoff.env:genoff/Offload-v0"``)::
+
+    import gymnasium as gym
+    import genoff.env  # noqa: F401
+    env = gym.make("genoff/Offload-v0", scenario="paper")
+
+Each environment step is one request of the current time slot (the users' requests of a
+slot come one after another; a new slot starts when they are used up):
+
+* observation (float32): the paper's state, eq. (8): a one-hot of the service type (5
+  entries, in :data:`genoff.tasks.SERVICE_TYPES` order) and the estimated output size
+  divided by the scenario's mean output size; with ``extra_features=True`` also the
+  request's quality requirement / 100 and log10 of the user's throughput C in Mbit/s;
+* action: 0 = local (edge LLM), 1 = offload (cloud LLM);
+* reward: eq. (10) of that request;
+* ``info``: ``t_tran_s``, ``t_gen_s``, ``t_total_s``, ``violated``, ``oracle_reward``
+  (the best reward of that request), ``slot``, ``user``, ``service``.
+
+An episode is one user drop; it is truncated after ``slots_per_episode`` slots. Everything
+random comes from the generator that ``reset(seed=...)`` seeds, so episodes are
+reproducible. With a load-aware edge, the edge load of a request is the number of requests
+of its slot kept at the edge so far (decisions arrive one by one here, while
+:func:`genoff.experiments.run` decides a slot in one batch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from genoff.catalog import Catalog
+from genoff.scenario import Scenario, load_scenario
+from genoff.sim import Evaluator, Network
+from genoff.tasks import SERVICE_TYPES, TaskGenerator
+
+__all__ = ["OffloadEnv", "ENV_ID"]
+
+ENV_ID = "genoff/Offload-v0"
+
+
+class OffloadEnv(gym.Env):
+    """The offloading decision as a Gymnasium environment (see the module docstring).
+
+    Args:
+        scenario: a :class:`genoff.scenario.Scenario` or the name/path for ``load_scenario``.
+        slots_per_episode: slots before the episode is truncated (>= 1).
+        extra_features: append quality requirement and throughput to the observation.
+        catalog: LLM catalog (the packaged one by default).
+        n_threads: threads for the core (0 = all).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(
+        self,
+        scenario: Scenario | str = "paper",
+        *,
+        slots_per_episode: int = 50,
+        extra_features: bool = False,
+        catalog: Catalog | None = None,
+        n_threads: int = 0,
+    ) -> None:
+        super().__init__()
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if isinstance(slots_per_episode, bool) or not isinstance(slots_per_episode, int):
+            raise TypeError("slots_per_episode must be an integer")
+        if slots_per_episode < 1:
+            raise ValueError(f"slots_per_episode must be >= 1, got {slots_per_episode}")
+        self.slots_per_episode = slots_per_episode
+        self.extra_features = bool(extra_features)
+        self.n_threads = n_threads
+        self.evaluator = Evaluator(self.scenario, catalog)
+        self.tasks = TaskGenerator(self.scenario.tasks)
+        self._mean_tokens = float(self.scenario.tasks.mean_output_tokens)
+        size_high = 4.0 * float(self.scenario.tasks.max_tokens) / self._mean_tokens
+        low = np.zeros(len(SERVICE_TYPES) + 1, dtype=np.float32)
+        high = np.ones(len(SERVICE_TYPES) + 1, dtype=np.float32)
+        high[-1] = size_high
+        if self.extra_features:
+            low = np.concatenate([low, np.array([0.0, -6.0], dtype=np.float32)])
+            high = np.concatenate([high, np.array([2.0, 6.0], dtype=np.float32)])
+        self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self._network: Network | None = None
+
+    # -- helpers -------------------------------------------------------------------------
+    def _new_slot(self) -> None:
+        req = self.tasks.sample(self._task_rng, np.arange(self._network.num_ue))
+        radio = self._network.radio(req, int(self._fading_rng.integers(2**63)))
+        self._req, self._radio = req, radio
+        n = len(req)
+        self._local = self.evaluator(req, np.zeros(n, dtype=bool), radio, num_at_edge=1)
+        self._cloud = self.evaluator(req, np.ones(n, dtype=bool), radio)
+        self._best = np.maximum(self._local.reward, self._cloud.reward)
+        self._index = 0
+        self._at_edge = 0
+
+    def _obs(self) -> np.ndarray:
+        req, i = self._req, self._index
+        one_hot = np.zeros(len(SERVICE_TYPES), dtype=np.float32)
+        one_hot[req.service[i]] = 1.0
+        size = min(req.est_tokens[i] / self._mean_tokens, float(self.observation_space.high[5]))
+        obs = [one_hot, np.array([size], dtype=np.float32)]
+        if self.extra_features:
+            c = self._network.capacity(self._capacity_seed)[req.user[i]]
+            obs.append(
+                np.array(
+                    [np.clip(req.quality_req[i] / 100.0, 0.0, 2.0),
+                     np.clip(np.log10(max(c, 1e-6) / 1e6), -6.0, 6.0)],
+                    dtype=np.float32,
+                )
+            )
+        return np.concatenate(obs).astype(np.float32)
+
+    # -- Gymnasium API -------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        seeds = self.np_random.integers(0, 2**63, size=4)
+        self._network = Network(
+            self.scenario, np.random.default_rng(seeds[0]), n_threads=self.n_threads
+        )
+        self._task_rng = np.random.default_rng(seeds[1])
+        self._fading_rng = np.random.default_rng(seeds[2])
+        self._capacity_seed = int(seeds[3])
+        self._slot = 0
+        self._new_slot()
+        return self._obs(), {"slot": 0}
+
+    def step(self, action):
+        if self._network is None:
+            raise RuntimeError("call reset() before step()")
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be 0 (local) or 1 (offload), got {action!r}")
+        i = self._index
+        if int(action) == 1:
+            out = self._cloud
+        else:
+            self._at_edge += 1
+            if self.evaluator.load_aware and self._at_edge > 1:
+                out = self.evaluator(
+                    self._req, np.zeros(len(self._req), dtype=bool), self._radio,
+                    num_at_edge=self._at_edge,
+                )
+            else:
+                out = self._local
+        reward = float(out.reward[i])
+        info: dict[str, Any] = {
+            "t_tran_s": float(out.t_tran_s[i]),
+            "t_gen_s": float(out.t_gen_s[i]),
+            "t_total_s": float(out.t_total_s[i]),
+            "violated": bool(out.violated[i]),
+            "oracle_reward": float(self._best[i]),
+            "slot": self._slot,
+            "user": int(self._req.user[i]),
+            "service": SERVICE_TYPES[int(self._req.service[i])],
+        }
+        self._index += 1
+        truncated = False
+        if self._index == len(self._req):
+            self._slot += 1
+            truncated = self._slot >= self.slots_per_episode
+            if not truncated:
+                self._new_slot()
+            else:
+                self._index -= 1  # keep a valid last observation
+        return self._obs(), reward, False, truncated, info
+
+
+def register_envs() -> None:
+    """Register "genoff/Offload-v0" with Gymnasium (idempotent)."""
+    if ENV_ID not in gym.envs.registry:
+        gym.register(id=ENV_ID, entry_point="genoff.env:OffloadEnv")
+
+
+register_envs()
