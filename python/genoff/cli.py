@@ -94,6 +94,8 @@ def simulate(args: argparse.Namespace) -> int:
     if args.out is not None:
         from pathlib import Path
 
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise ValueError(f"--out must be a folder, but {args.out} is a file")
         existing = [n for n in experiments.RESULT_FILES if (Path(args.out) / n).exists()]
         if existing and not args.force:
             raise FileExistsError(
@@ -129,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return simulate(args)
         except (ValueError, TypeError, KeyError, FileExistsError) as e:
-            parser.exit(2, f"genoff simulate: error: {e}\n")
+            # str(KeyError) is the repr of its message: print the message itself.
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            parser.exit(2, f"genoff simulate: error: {msg}\n")
     if args.command == "demo":
         from genoff import demo
 

@@ -146,8 +146,10 @@ class Evaluator:
     def __init__(self, scenario: Scenario, catalog: Catalog | None = None) -> None:
         self.scenario = scenario
         self.catalog = catalog if catalog is not None else load_catalog()
-        self.edge: LLMModel = self.catalog[scenario.llm.edge]
-        self.cloud: LLMModel = self.catalog[scenario.llm.cloud]
+        # KeyError naming llm.edge / llm.cloud and the catalog's models for an unknown name.
+        self.edge: LLMModel
+        self.cloud: LLMModel
+        self.edge, self.cloud = scenario.models(self.catalog)
 
     @property
     def load_aware(self) -> bool:
