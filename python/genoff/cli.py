@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(Parquet and CSV) with config, seed and version, and print a summary.",
     )
     sim.add_argument("--scenario", default="paper", help="built-in name (paper, 3gpp-57) or TOML path")
-    sim.add_argument("--decider", default="oracle", help="oracle, local, offload, random")
+    sim.add_argument("--decider", default="oracle",
+                     help="oracle, local, offload, random, icl, icl-latest, icl-noexplore")
     sim.add_argument("--steps", type=_pos_int, default=100, help="time slots to simulate")
     sim.add_argument("--users", type=_pos_int, default=None, help="users per cell (overrides the scenario)")
     sim.add_argument("--mode", choices=["analytic", "tti"], default=None,
@@ -47,6 +48,42 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--force", action="store_true", help="overwrite results already in --out")
     sim.add_argument("--threads", type=_nonneg_int, default=0, help="core threads, 0 = all")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    icl = sim.add_argument_group("in-context-learning deciders (icl, icl-latest, icl-noexplore)")
+    icl.add_argument("--backend", choices=["embedded", "transformers", "openai"], default="embedded",
+                     help="embedded SmolLM2 (offline), a transformers model, or an OpenAI-compatible server")
+    icl.add_argument("--model", default=None,
+                     help="transformers: local folder or hub id; openai: the model name (e.g. gpt-4o)")
+    icl.add_argument("--base-url", default="https://api.openai.com",
+                     help="openai backend: server URL (vLLM, llama.cpp, Ollama, ...)")
+    icl.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                     help="openai backend: environment variable holding the API key")
+    icl.add_argument("--chat", action="store_true", help="use the chat format (chat models)")
+    icl.add_argument("--device", default="cpu", help="transformers backend: cpu, cuda, ...")
+    icl.add_argument("--quantization", choices=["nf4", "int8"], default=None,
+                     help="transformers backend: bitsandbytes quantization")
+    icl.add_argument("--epsilon", type=float, default=None, help="exploration probability")
+    icl.add_argument("--pool", choices=["prioritized", "latest"], default=None,
+                     help="experience pool (default: the decider's)")
+    icl.add_argument("--calibrate", action="store_true",
+                     help="subtract a content-free query's scores (helps small models)")
+    icl.add_argument("--icl-mode", choices=["logprob", "generate"], default="logprob",
+                     help="score candidates (eq. 5-6) or generate and parse")
+
+    prof = sub.add_parser(
+        "profile-llm",
+        help="measure TTFT and TPOT of a local transformers model and write a catalog entry",
+    )
+    prof.add_argument("--model", required=True, help="local model folder (or hub id)")
+    prof.add_argument("--name", default=None, help="catalog name (default: the folder name)")
+    prof.add_argument("--device", default="cpu")
+    prof.add_argument("--dtype", default=None, help="float32, bfloat16, ... (default: per device)")
+    prof.add_argument("--quantization", choices=["nf4", "int8"], default=None)
+    prof.add_argument("--prompt-tokens", type=_pos_int, default=256)
+    prof.add_argument("--new-tokens", type=_pos_int, default=32)
+    prof.add_argument("--repeats", type=_pos_int, default=3)
+    prof.add_argument("--quality", type=float, default=None,
+                      help="the model's quality index (MMLU 5-shot, %%), if known")
+    prof.add_argument("--out", default=None, help="TOML file to write (refuses to overwrite)")
 
     demo = sub.add_parser("demo", help="short downlink + evaluation demo of the compiled core")
     demo.add_argument("--users", type=_pos_int, default=20, help="users in the centre cell")
@@ -78,7 +115,41 @@ def _toml_value(text: str):
         return text  # a bare word: a string
 
 
+def _icl_kwargs(args: argparse.Namespace) -> dict:
+    """Decider options from the ICL flags (only for the icl deciders)."""
+    if not args.decider.startswith("icl"):
+        return {}
+    kwargs: dict = {"seed": args.seed, "calibrate": args.calibrate, "mode": args.icl_mode}
+    if args.epsilon is not None:
+        kwargs["epsilon"] = args.epsilon
+    if args.pool is not None:
+        kwargs["pool"] = args.pool
+    if args.backend == "embedded":
+        from genoff.llm import default_backend
+
+        kwargs["backend"] = default_backend(device=args.device)
+    elif args.backend == "transformers":
+        if not args.model:
+            raise ValueError("--backend transformers needs --model (a local folder or hub id)")
+        from genoff.llm import TransformersBackend
+
+        kwargs["backend"] = TransformersBackend(
+            args.model, device=args.device, quantization=args.quantization, chat=args.chat
+        )
+    else:
+        if not args.model:
+            raise ValueError("--backend openai needs --model (e.g. gpt-4o)")
+        from genoff.llm import OpenAIBackend
+
+        kwargs["backend"] = OpenAIBackend(
+            args.base_url, args.model, api_key_env=args.api_key_env, chat=args.chat
+        )
+    return kwargs
+
+
 def simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from genoff import deciders, experiments
     from genoff.scenario import load_scenario
 
@@ -90,10 +161,8 @@ def simulate(args: argparse.Namespace) -> int:
         overrides["transmission.mode"] = args.mode
     if overrides:
         scenario = scenario.with_overrides(overrides)
-    decider = deciders.make_decider(args.decider)
+    decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
     if args.out is not None:
-        from pathlib import Path
-
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise ValueError(f"--out must be a folder, but {args.out} is a file")
         existing = [n for n in experiments.RESULT_FILES if (Path(args.out) / n).exists()]
@@ -116,11 +185,45 @@ def simulate(args: argparse.Namespace) -> int:
     print(f"  QP success rate      {s['qp_success_rate']:.3f}")
     print(f"  offload share        {s['offload_share']:.3f}")
     print(f"  oracle mean reward   {s['oracle_mean_reward']:.3f}")
-    print(f"  regret vs oracle     {s['regret']:.3f}")
+    print(f"  regret vs oracle     {s['regret']:.3f} "
+          f"(reward = {s['reward_fraction_of_oracle']:.3f} of the oracle's)")
     print(f"  wall time            {s['wall_time_s']:.2f} s ({s['wall_time_per_step_s'] * 1e3:.2f} ms/step)")
+    stats = getattr(decider, "stats", None)
+    if stats:
+        print("  decider stats        " + ", ".join(f"{k} {v}" for k, v in stats.items()))
     if args.out is not None:
         paths = experiments.write_results(result, args.out, force=args.force)
+        pool = getattr(decider, "pool", None)
+        if pool is not None:  # the ICL experience pool, beside the results
+            pool.save(Path(args.out) / "pool.json")
+            paths.append(Path(args.out) / "pool.json")
         print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def profile_llm(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from genoff.profile import catalog_entry, profile_model
+
+    if args.new_tokens < 2:
+        raise ValueError("--new-tokens must be >= 2")
+    if args.out is not None and Path(args.out).exists():
+        raise FileExistsError(f"{args.out} exists; choose another --out")
+    p = profile_model(
+        args.model, device=args.device, dtype=args.dtype, quantization=args.quantization,
+        prompt_tokens=args.prompt_tokens, new_tokens=args.new_tokens, repeats=args.repeats,
+        name=args.name,
+    )
+    entry = catalog_entry(p, quality=args.quality)
+    print(f"{p.name}: TTFT {p.ttft_s * 1e3:.1f} ms, TPOT {p.tpot_s * 1e3:.2f} ms "
+          f"({1 / p.tpot_s if p.tpot_s > 0 else float('inf'):.1f} tokens/s), {p.params_b:.3f} B parameters, "
+          f"{p.hardware} ({p.device})")
+    if args.out is not None:
+        Path(args.out).write_text(entry, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(entry)
     return 0
 
 
@@ -130,10 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         try:
             return simulate(args)
-        except (ValueError, TypeError, KeyError, FileExistsError) as e:
+        except (ValueError, TypeError, KeyError, FileExistsError, ModuleNotFoundError) as e:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
+    if args.command == "profile-llm":
+        try:
+            return profile_llm(args)
+        except (ValueError, TypeError, FileExistsError, OSError, ModuleNotFoundError) as e:
+            parser.exit(2, f"genoff profile-llm: error: {e}\n")
     if args.command == "demo":
         from genoff import demo
 

@@ -16,12 +16,13 @@ same interface.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from genoff.core import Evaluation
-from genoff.sim import StepContext
+if TYPE_CHECKING:  # deciders import without the compiled core (e.g. on a GPU box)
+    from genoff.core import Evaluation
+    from genoff.sim import StepContext
 
 __all__ = ["Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random", "make_decider", "DECIDERS"]
 
@@ -93,12 +94,38 @@ class Random(Decider):
         return {"name": self.name, "p": self.p}
 
 
-#: Decider factories by CLI name; later issues add "icl", "dqn" and the ICL ablations.
+def _icl(**kwargs) -> Decider:
+    """The paper's proposal: prioritized replay + epsilon-greedy (epsilon 0.1)."""
+    from genoff.icl import ICLDecider
+
+    return ICLDecider(**kwargs)
+
+
+def _icl_latest(**kwargs) -> Decider:
+    """Baseline 1: latest-experience ICL (the last 20 experiences as examples)."""
+    from genoff.icl import ICLDecider
+
+    kwargs.setdefault("pool", "latest")
+    return ICLDecider(name="icl-latest", **kwargs)
+
+
+def _icl_noexplore(**kwargs) -> Decider:
+    """Baseline 2: ICL without exploration (epsilon = 0)."""
+    from genoff.icl import ICLDecider
+
+    kwargs.setdefault("epsilon", 0.0)
+    return ICLDecider(name="icl-noexplore", **kwargs)
+
+
+#: Decider factories by CLI name (the ICL ones load their LLM only when created).
 DECIDERS: dict[str, Callable[..., Decider]] = {
     "oracle": Oracle,
     "local": AlwaysLocal,
     "offload": AlwaysOffload,
     "random": Random,
+    "icl": _icl,
+    "icl-latest": _icl_latest,
+    "icl-noexplore": _icl_noexplore,
 }
 
 

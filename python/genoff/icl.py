@@ -1,0 +1,461 @@
+"""In-context learning for offloading (paper Sec. III): prompts, experience pools, decider.
+
+* :class:`PromptBuilder` writes the prompt of eq. (5): the task description D (goal,
+  definition, rules; eq. 7), examples E (keywords, decision, reward, evaluation; eq. 9) and
+  the query x (eq. 8). The text is deterministic. Keywords are drawn from a fixed vocabulary
+  (service-type and size-level names, "normal"/"high" quality), so no request field can
+  carry text into the prompt.
+* :class:`PrioritizedPool` keeps one example per keyword tuple with the paper's two rules
+  (Sec. III-B); :class:`LatestPool` keeps the last N experiences (baseline 1). Decisions that
+  violate the quality constraint (4e) are Bad decisions (Step 3). Pools save to and load from
+  JSON, atomically (never pickle).
+* :class:`ICLDecider` decides a step's requests in one batch against the pool as it stood
+  at the step's start: epsilon-greedy exploration, then argmax over the candidates'
+  log-probabilities (eq. 6), scored on a shared prefix; optional content-free calibration
+  (Zhao et al. 2021); a generate-and-parse mode for backends without log-probs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
+
+from genoff.deciders import Decider
+from genoff.llm.base import Backend, BackendError
+from genoff.tasks import SERVICE_TYPES, Requests
+
+if TYPE_CHECKING:
+    from genoff.core import Evaluation
+    from genoff.sim import StepContext
+
+__all__ = [
+    "KEYWORD_FIELDS",
+    "Experience",
+    "PromptBuilder",
+    "PrioritizedPool",
+    "LatestPool",
+    "load_pool",
+    "ICLDecider",
+]
+
+#: Keyword fields a prompt can use, and how each is named in the prompt.
+KEYWORD_FIELDS = {
+    "service": "service type",
+    "size_level": "estimated output token size",
+    "quality_requirement": "quality requirement",
+}
+DECISIONS = ("local", "offload")
+_SERVICE_WORDS = {s: s.replace("_", " ") for s in SERVICE_TYPES}
+
+
+@dataclass(frozen=True)
+class Experience:
+    """One example of eq. (9): keywords, decision, reward and its evaluation."""
+
+    keywords: tuple[str, ...]
+    decision: str
+    reward: float
+    good: bool
+    violated: bool = False
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["keywords"] = list(self.keywords)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Experience":
+        if d.get("decision") not in DECISIONS:
+            raise ValueError(f"experience decision must be one of {DECISIONS}, got {d.get('decision')!r}")
+        return cls(
+            keywords=tuple(str(k) for k in d["keywords"]),
+            decision=str(d["decision"]),
+            reward=float(d["reward"]),
+            good=bool(d["good"]),
+            violated=bool(d.get("violated", False)),
+        )
+
+
+class PromptBuilder:
+    """Deterministic ICL prompt text (eq. 5, 7-9), split into a shared prefix and a query.
+
+    Args:
+        keyword_fields: which request fields are the keywords (default: service type and
+            size level, eq. 8; the authors' supplement used ``("size_level",
+            "quality_requirement")``).
+        level_names: names of the size levels (the scenario's ``tasks.size_level_names``).
+        max_examples: cap on examples in a prompt.
+    """
+
+    def __init__(
+        self,
+        keyword_fields: Sequence[str] = ("service", "size_level"),
+        *,
+        level_names: Sequence[str] = ("short", "middle", "long"),
+        max_examples: int = 20,
+    ) -> None:
+        fields = tuple(keyword_fields)
+        if not fields or any(f not in KEYWORD_FIELDS for f in fields) or len(set(fields)) != len(fields):
+            raise ValueError(
+                f"keyword_fields must be distinct names from {sorted(KEYWORD_FIELDS)}, got {keyword_fields!r}"
+            )
+        if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
+            raise ValueError(f"max_examples must be an integer >= 0, got {max_examples!r}")
+        levels = tuple(str(n) for n in level_names)
+        if not levels or any(not n.replace("-", "").isalnum() for n in levels):
+            raise ValueError(f"level_names must be simple words, got {level_names!r}")
+        self.keyword_fields = fields
+        self.level_names = levels
+        self.max_examples = max_examples
+
+    # -- keywords --------------------------------------------------------------------------
+    def keywords(self, requests: Requests) -> list[tuple[str, ...]]:
+        """Each request's keyword tuple, from the fixed vocabulary."""
+        cols = []
+        for f in self.keyword_fields:
+            if f == "service":
+                cols.append([_SERVICE_WORDS[SERVICE_TYPES[int(s)]] for s in requests.service])
+            elif f == "size_level":
+                cols.append([self.level_names[int(v)] for v in requests.size_level])
+            else:
+                cols.append(["high" if q else "normal" for q in requests.quality_preferred])
+        return list(zip(*cols))
+
+    def content_free(self) -> tuple[str, ...]:
+        """Keywords of the content-free query used for calibration."""
+        return tuple("N/A" for _ in self.keyword_fields)
+
+    # -- text ------------------------------------------------------------------------------
+    def description(self) -> str:
+        """The task description D = {task goal, task definition, rules} (eq. 7)."""
+        names = ", ".join(KEYWORD_FIELDS[f] for f in self.keyword_fields)
+        return (
+            "Task goal: decide where each generation request of a mobile user is served: "
+            '"local" (a small LLM at the base station\'s edge server) or "offload" '
+            "(a large LLM in the cloud).\n"
+            f"Task definition: a request is described by its keywords ({names}). The edge "
+            "model answers sooner; the cloud model is slower per token and adds backhaul "
+            "delay, but its answers have higher quality. Quality-preferred services (science "
+            "reasoning, coding) need the cloud model's quality; a decision that misses the "
+            "required quality is penalized.\n"
+            'Rules: answer with one word, "local" or "offload". Follow the examples: repeat '
+            "Good decisions with high rewards and avoid Bad decisions.\n"
+        )
+
+    def example(self, e: Experience) -> str:
+        verdict = "Good decision" if e.good else "Bad decision"
+        return (
+            f"Keywords: ({', '.join(e.keywords)}); Decision: {e.decision}; "
+            f"Reward: {e.reward:.2f}; Evaluation: {verdict}\n"
+        )
+
+    def prefix(self, examples: Iterable[Experience]) -> str:
+        """D and the examples: the part shared by every query of a step."""
+        ex = list(examples)[: self.max_examples]
+        body = "".join(self.example(e) for e in ex) if ex else "(none yet)\n"
+        return self.description() + "\nExamples:\n" + body + "\n"
+
+    def query(self, keywords: Sequence[str]) -> str:
+        """The query x (eq. 8); candidates continue it as " local" / " offload"."""
+        return f"Keywords: ({', '.join(keywords)}); Decision:"
+
+    def prompt(self, examples: Iterable[Experience], keywords: Sequence[str]) -> str:
+        return self.prefix(examples) + self.query(keywords)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class _Pool:
+    kind = "pool"
+
+    def add(self, keywords: Sequence[str], decision: str, reward: float, violated: bool) -> Experience:
+        raise NotImplementedError
+
+    def examples(self) -> list[Experience]:
+        raise NotImplementedError
+
+    def _check(self, keywords, decision, reward) -> tuple[tuple[str, ...], str, float]:
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        reward = float(reward)
+        if not np.isfinite(reward):
+            raise ValueError(f"reward must be finite, got {reward}")
+        return tuple(str(k) for k in keywords), decision, reward
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the pool as JSON, atomically (a crash never leaves half a file)."""
+        _atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1) + "\n")
+
+    def __len__(self) -> int:
+        return len(self.examples())
+
+
+class PrioritizedPool(_Pool):
+    """One example per keyword tuple, with the paper's prioritized-replay rules (Sec. III-B).
+
+    1. A new keyword tuple is kept (a Good decision, unless it violated (4e)).
+    2. For a known tuple the higher reward stays: a newcomer with a higher reward replaces
+       the example (Good unless it violated); otherwise it is a Bad decision and the pool is
+       unchanged.
+
+    Examples are listed in keyword order, so prompts are deterministic.
+    """
+
+    kind = "prioritized"
+
+    def __init__(self) -> None:
+        self._by_keywords: dict[tuple[str, ...], Experience] = {}
+
+    def add(self, keywords, decision, reward, violated=False) -> Experience:
+        kw, decision, reward = self._check(keywords, decision, reward)
+        old = self._by_keywords.get(kw)
+        if old is None or reward > old.reward:
+            e = Experience(kw, decision, reward, good=not violated, violated=bool(violated))
+            self._by_keywords[kw] = e
+            return e
+        return Experience(kw, decision, reward, good=False, violated=bool(violated))
+
+    def examples(self) -> list[Experience]:
+        return [self._by_keywords[k] for k in sorted(self._by_keywords)]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "examples": [e.to_dict() for e in self.examples()]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrioritizedPool":
+        pool = cls()
+        for e in d.get("examples", []):
+            ex = Experience.from_dict(e)
+            pool._by_keywords[ex.keywords] = ex
+        return pool
+
+
+class LatestPool(_Pool):
+    """The last ``capacity`` experiences, oldest first (the paper's baseline 1)."""
+
+    kind = "latest"
+
+    def __init__(self, capacity: int = 20) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
+        self.capacity = capacity
+        self._items: deque[Experience] = deque(maxlen=capacity)
+
+    def add(self, keywords, decision, reward, violated=False) -> Experience:
+        kw, decision, reward = self._check(keywords, decision, reward)
+        e = Experience(kw, decision, reward, good=not violated, violated=bool(violated))
+        self._items.append(e)
+        return e
+
+    def examples(self) -> list[Experience]:
+        return list(self._items)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "capacity": self.capacity,
+            "examples": [e.to_dict() for e in self._items],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LatestPool":
+        pool = cls(int(d.get("capacity", 20)))
+        for e in d.get("examples", []):
+            pool._items.append(Experience.from_dict(e))
+        return pool
+
+
+def load_pool(path: str | os.PathLike) -> PrioritizedPool | LatestPool:
+    """Read a pool saved with ``save`` (the kind is stored in the file)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not a genoff experience pool (bad JSON: {e})") from None
+    kinds = {"prioritized": PrioritizedPool, "latest": LatestPool}
+    if not isinstance(data, dict) or data.get("kind") not in kinds:
+        raise ValueError(f"{path} is not a genoff experience pool (kind must be one of {sorted(kinds)})")
+    return kinds[data["kind"]].from_dict(data)
+
+
+class ICLDecider(Decider):
+    """The paper's in-context-learning decider on the :class:`~genoff.deciders.Decider` interface.
+
+    Args:
+        backend: an LLM backend; default: the embedded SmolLM2 (loaded on first use).
+        pool: "prioritized" (the proposal), "latest" (baseline 1) or a pool object.
+        epsilon: exploration probability (0 = baseline 2, no exploration).
+        builder: the prompt builder (default: service type + size level keywords).
+        calibrate: subtract the scores of a content-free query from every query's scores
+            (Zhao et al. 2021, "Calibrate Before Use"); counters a small model's bias.
+        mode: "logprob" (eq. 5-6: argmax of candidate log-probabilities) or "generate"
+            (greedy text parsed for "local"/"offload"; for backends without log-probs).
+        fallback: decision used when the backend fails or its text cannot be parsed
+            ("local": the edge is always reachable). Such decisions are counted in ``stats``.
+        seed: exploration seed (``reset`` re-seeds).
+    """
+
+    name = "icl"
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        pool: str | PrioritizedPool | LatestPool = "prioritized",
+        epsilon: float = 0.1,
+        builder: PromptBuilder | None = None,
+        calibrate: bool = False,
+        mode: str = "logprob",
+        fallback: str = "local",
+        seed: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        if backend is not None and not isinstance(backend, Backend):
+            raise TypeError("backend must be a genoff.llm backend")
+        if isinstance(pool, str):
+            if pool not in ("prioritized", "latest"):
+                raise ValueError(f"pool must be 'prioritized', 'latest' or a pool object, got {pool!r}")
+            pool = PrioritizedPool() if pool == "prioritized" else LatestPool()
+        elif not isinstance(pool, (PrioritizedPool, LatestPool)):
+            raise TypeError("pool must be 'prioritized', 'latest' or a pool object")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
+        if mode not in ("logprob", "generate"):
+            raise ValueError(f"mode must be 'logprob' or 'generate', got {mode!r}")
+        if fallback not in DECISIONS:
+            raise ValueError(f"fallback must be one of {DECISIONS}, got {fallback!r}")
+        self._backend = backend
+        self.pool = pool
+        self.epsilon = float(epsilon)
+        self.builder = builder if builder is not None else PromptBuilder()
+        self.calibrate = bool(calibrate)
+        self.mode = mode
+        self.fallback = fallback
+        if name is not None:
+            self.name = name
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._cache_prefix: str | None = None
+        self.reset(seed)
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            from genoff.llm import default_backend
+
+            self._backend = default_backend()
+        return self._backend
+
+    def reset(self, seed: int | None = None) -> None:
+        self._rng = np.random.default_rng(seed)
+        self.stats = {
+            "decisions": 0,
+            "explored": 0,
+            "llm_decisions": 0,
+            "scored_queries": 0,
+            "cache_hits": 0,
+            "fallbacks": 0,
+            "parse_failures": 0,
+            "backend_errors": 0,
+        }
+
+    # -- deciding --------------------------------------------------------------------------
+    def _scores(self, prefix: str, queries: list[str]) -> np.ndarray:
+        """Candidate log-probs [len(queries), 2], with identical prompts computed once."""
+        if prefix != self._cache_prefix:
+            self._cache, self._cache_prefix = {}, prefix
+        todo = [q for q in dict.fromkeys(queries) if (prefix, q) not in self._cache]
+        self.stats["cache_hits"] += len(set(queries)) - len(todo)
+        if todo:
+            scores = self.backend.score(prefix, todo, [" " + d for d in DECISIONS])
+            self.stats["scored_queries"] += len(todo)
+            for q, row in zip(todo, scores):
+                self._cache[(prefix, q)] = np.asarray(row, dtype=np.float64)
+        return np.stack([self._cache[(prefix, q)] for q in queries])
+
+    def _parse(self, text: str) -> int | None:
+        words = text.strip().lower().replace('"', " ").replace(".", " ").split()
+        for w in words[:3]:
+            if w in DECISIONS:
+                return DECISIONS.index(w)
+        return None
+
+    def decide(self, ctx: StepContext) -> np.ndarray:
+        req = ctx.requests
+        n = len(req)
+        decisions = np.zeros(n, dtype=bool)
+        explore = self._rng.random(n) < self.epsilon
+        decisions[explore] = self._rng.random(int(explore.sum())) < 0.5
+        self.stats["decisions"] += n
+        self.stats["explored"] += int(explore.sum())
+        exploit = np.flatnonzero(~explore)
+        if exploit.size == 0:
+            return decisions
+        keywords = self.builder.keywords(req)
+        prefix = self.builder.prefix(self.pool.examples())  # the pool as of the step's start
+        queries = [self.builder.query(keywords[i]) for i in exploit]
+        fallback = self.fallback == "offload"
+        try:
+            if self.mode == "logprob":
+                scores = self._scores(prefix, queries)
+                if self.calibrate:
+                    scores = scores - self._scores(prefix, [self.builder.query(self.builder.content_free())])[0]
+                ok = np.isfinite(scores).any(axis=1)
+                choice = np.where(ok, np.argmax(np.where(np.isfinite(scores), scores, -np.inf), axis=1) == 1, fallback)
+                self.stats["fallbacks"] += int((~ok).sum())
+            else:
+                choice = np.empty(len(queries), dtype=bool)
+                parsed: dict[str, int | None] = {}
+                for q in dict.fromkeys(queries):
+                    parsed[q] = self._parse(self.backend.generate(prefix + q, max_new_tokens=4))
+                for k, q in enumerate(queries):
+                    if parsed[q] is None:
+                        self.stats["parse_failures"] += 1
+                        self.stats["fallbacks"] += 1
+                        choice[k] = fallback
+                    else:
+                        choice[k] = parsed[q] == 1
+        except BackendError:
+            self.stats["backend_errors"] += 1
+            self.stats["fallbacks"] += len(queries)
+            choice = np.full(len(queries), fallback)
+        decisions[exploit] = choice
+        self.stats["llm_decisions"] += len(queries)
+        return decisions
+
+    def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
+        """Step 3-4: evaluate each experience and update the pool (eq. 9, Sec. III-B)."""
+        keywords = self.builder.keywords(ctx.requests)
+        for i, kw in enumerate(keywords):
+            self.pool.add(
+                kw, DECISIONS[int(bool(offload[i]))], float(outcome.reward[i]), bool(outcome.violated[i])
+            )
+
+    def config(self) -> dict:
+        return {
+            "name": self.name,
+            "backend": self._backend.config() if self._backend is not None else {"name": "embedded (default)"},
+            "pool": self.pool.kind,
+            "epsilon": self.epsilon,
+            "keyword_fields": list(self.builder.keyword_fields),
+            "max_examples": self.builder.max_examples,
+            "calibrate": self.calibrate,
+            "mode": self.mode,
+            "fallback": self.fallback,
+        }
