@@ -134,7 +134,7 @@ def time_step(backend: TransformersBackend, prefix: str, queries: list[str], dev
     cands = [" " + d for d in DECISIONS]
     shared, naive = [], []
     for r in range(repeats + 1):  # the first round warms up
-        backend._prefix_key = None  # a fresh prefix every step, as when the pool changed
+        backend.clear_cache()  # a fresh prefix every step, as when the pool changed
         sync(device)
         t0 = time.perf_counter()
         unique = list(dict.fromkeys(queries))

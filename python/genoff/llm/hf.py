@@ -129,7 +129,14 @@ class TransformersBackend(Backend):
         self._prefix_key: tuple | None = None
         self._prefix_cache = None
         self._prefix_logits = None
-        self.stats = {"prefix_runs": 0, "prefix_reuses": 0, "scored_suffixes": 0, "forward_passes": 0}
+        self.stats = {
+            "prefix_runs": 0,  # prefixes computed from scratch
+            "prefix_extends": 0,  # prefixes that reused the cache of a common beginning
+            "prefix_reuses": 0,  # identical prefixes served from the cache
+            "prefix_tokens": 0,  # prefix tokens run through the model
+            "scored_suffixes": 0,
+            "forward_passes": 0,
+        }
         if self.chat:
             self._chat_head, self._chat_tail = self._chat_frame()
 
@@ -154,26 +161,51 @@ class TransformersBackend(Backend):
 
     # -- scoring ---------------------------------------------------------------------------
     def _prefix(self, prefix_ids: list[int]):
-        """Runs the prefix once (cached) and returns (cache, last-position log-probs)."""
+        """Runs the prefix (cached) and returns (cache, last-position log-probs).
+
+        When the prefix changed only towards its end (e.g. one example of the pool replaced),
+        the cache is cropped to the tokens the two prefixes share and only the rest is run.
+        """
         torch = _torch()
         key = tuple(prefix_ids)
-        if key != self._prefix_key:
-            from transformers import DynamicCache
-
-            cache = DynamicCache()
-            with torch.no_grad():
-                out = self.model(
-                    input_ids=torch.tensor([prefix_ids], device=self.device),
-                    use_cache=True,
-                    **{self._cache_kw: cache},
-                )
-            self._prefix_cache = cache
-            self._prefix_logits = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-            self._prefix_key = key
-            self.stats["prefix_runs"] += 1
-        else:
+        if key == self._prefix_key:
             self.stats["prefix_reuses"] += 1
+            return self._prefix_cache, self._prefix_logits
+        from transformers import DynamicCache
+
+        old = self._prefix_key or ()
+        common = 0
+        limit = min(len(old), len(key))
+        while common < limit and old[common] == key[common]:
+            common += 1
+        common = min(common, len(key) - 1)  # run at least one token: its logits are needed
+        if common > 0 and self._prefix_cache is not None:
+            cache = self._prefix_cache
+            # a negative crop removes tokens from the end (the form every version accepts)
+            cache.crop(common - cache.get_seq_length())
+            self.stats["prefix_extends"] += 1
+        else:
+            cache, common = DynamicCache(), 0
+            self.stats["prefix_runs"] += 1
+        rest = prefix_ids[common:]
+        self._prefix_key = None  # invalid until the forward below succeeds
+        with torch.no_grad():
+            out = self.model(
+                input_ids=torch.tensor([rest], device=self.device),
+                attention_mask=torch.ones((1, len(prefix_ids)), dtype=torch.long, device=self.device),
+                position_ids=torch.arange(common, len(prefix_ids), device=self.device).unsqueeze(0),
+                use_cache=True,
+                **{self._cache_kw: cache},
+            )
+        self.stats["prefix_tokens"] += len(rest)
+        self._prefix_cache = cache
+        self._prefix_logits = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+        self._prefix_key = key
         return self._prefix_cache, self._prefix_logits
+
+    def clear_cache(self) -> None:
+        """Forget the cached prefix (the next score computes it from scratch)."""
+        self._prefix_key, self._prefix_cache, self._prefix_logits = None, None, None
 
     def score(
         self, prefix: str, suffixes: Sequence[str], candidates: Sequence[str]
