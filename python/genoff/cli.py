@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--scenario", default="paper", help="built-in name (paper, 3gpp-57) or TOML path")
     sim.add_argument("--decider", default="oracle",
-                     help="oracle, local, offload, random, icl, icl-latest, icl-noexplore")
+                     help="oracle, local, offload, random, icl, icl-latest, icl-noexplore, dqn")
     sim.add_argument("--steps", type=_pos_int, default=100, help="time slots to simulate")
     sim.add_argument("--users", type=_pos_int, default=None, help="users per cell (overrides the scenario)")
     sim.add_argument("--mode", choices=["analytic", "tti"], default=None,
@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="subtract a content-free query's scores (helps small models)")
     icl.add_argument("--icl-mode", choices=["logprob", "generate"], default="logprob",
                      help="score candidates (eq. 5-6) or generate and parse")
+
+    dqn = sim.add_argument_group(
+        "DQN decider (dqn): learns online during the run; with --out it also writes "
+        "training_curve.csv and the checkpoint dqn.pt + dqn.json")
+    dqn.add_argument("--dqn-checkpoint", default=None, metavar="PATH",
+                     help="start from a saved DQN (PATH.pt/PATH.json, e.g. an earlier run's "
+                          "OUT/dqn.pt); its hyperparameters are kept")
+    dqn.add_argument("--extra-features", action="store_true",
+                     help="state = eq. 8 + quality requirement and log10 throughput (analytic mode)")
 
     prof = sub.add_parser(
         "profile-llm",
@@ -147,6 +156,38 @@ def _icl_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
+DQN_FILES = ("training_curve.csv", "dqn.pt", "dqn.json")
+
+
+def _make_dqn(args: argparse.Namespace):
+    """The DQN decider: a fresh one seeded with --seed, or one loaded from --dqn-checkpoint."""
+    from genoff.dqn import DQNDecider
+
+    if args.dqn_checkpoint is not None:
+        try:
+            decider = DQNDecider.load(args.dqn_checkpoint)
+        except FileNotFoundError as e:
+            raise ValueError(f"--dqn-checkpoint: {e}") from None
+        if args.extra_features and not decider.extra_features:
+            raise ValueError("--extra-features: the checkpoint was trained without extra features")
+        return decider
+    return DQNDecider(seed=args.seed, extra_features=args.extra_features)
+
+
+def _write_dqn(decider, result, out) -> list:
+    """Training curve (CSV) and checkpoint of a DQN run, beside the results."""
+    from pathlib import Path
+
+    from genoff.dqn import online_curve
+    from genoff._io import atomic_write
+
+    out = Path(out)
+    curve = online_curve(decider, result.table)
+    atomic_write(out / "training_curve.csv", lambda tmp: curve.to_csv(tmp, index=False))
+    pt, js = decider.save(out / "dqn.pt")
+    return [out / "training_curve.csv", pt, js]
+
+
 def simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -161,11 +202,18 @@ def simulate(args: argparse.Namespace) -> int:
         overrides["transmission.mode"] = args.mode
     if overrides:
         scenario = scenario.with_overrides(overrides)
-    decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
+    is_dqn = args.decider == "dqn"
+    if not is_dqn and (args.dqn_checkpoint is not None or args.extra_features):
+        raise ValueError("--dqn-checkpoint and --extra-features apply to --decider dqn only")
+    if is_dqn:
+        decider = _make_dqn(args)
+    else:
+        decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
     if args.out is not None:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise ValueError(f"--out must be a folder, but {args.out} is a file")
-        existing = [n for n in experiments.RESULT_FILES if (Path(args.out) / n).exists()]
+        names = experiments.RESULT_FILES + (DQN_FILES if is_dqn else ())
+        existing = [n for n in names if (Path(args.out) / n).exists()]
         if existing and not args.force:
             raise FileExistsError(
                 f"{args.out} already holds results ({', '.join(existing)}); "
@@ -197,6 +245,8 @@ def simulate(args: argparse.Namespace) -> int:
         if pool is not None:  # the ICL experience pool, beside the results
             pool.save(Path(args.out) / "pool.json")
             paths.append(Path(args.out) / "pool.json")
+        if is_dqn:
+            paths += _write_dqn(decider, result, args.out)
         print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 

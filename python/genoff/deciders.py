@@ -117,6 +117,13 @@ def _icl_noexplore(**kwargs) -> Decider:
     return ICLDecider(name="icl-noexplore", **kwargs)
 
 
+def _dqn(**kwargs) -> Decider:
+    """Baseline 3: DQN in PyTorch (state eq. 8, action local/offload, reward eq. 10)."""
+    from genoff.dqn import DQNDecider
+
+    return DQNDecider(**kwargs)
+
+
 #: Decider factories by CLI name (the ICL ones load their LLM only when created).
 DECIDERS: dict[str, Callable[..., Decider]] = {
     "oracle": Oracle,
@@ -126,7 +133,18 @@ DECIDERS: dict[str, Callable[..., Decider]] = {
     "icl": _icl,
     "icl-latest": _icl_latest,
     "icl-noexplore": _icl_noexplore,
+    "dqn": _dqn,
 }
+
+
+def __getattr__(name: str):
+    # DQNDecider lives in genoff.dqn (imports torch lazily); expose it here without
+    # importing torch when genoff.deciders is imported.
+    if name == "DQNDecider":
+        from genoff.dqn import DQNDecider
+
+        return DQNDecider
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_decider(name: str, **kwargs) -> Decider:

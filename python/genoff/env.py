@@ -36,11 +36,55 @@ from gymnasium import spaces
 from genoff.catalog import Catalog
 from genoff.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
-from genoff.tasks import SERVICE_TYPES, TaskGenerator
+from genoff.tasks import SERVICE_TYPES, Requests, TaskGenerator
 
-__all__ = ["OffloadEnv", "ENV_ID"]
+__all__ = ["OffloadEnv", "ENV_ID", "observation", "observation_bounds"]
 
 ENV_ID = "genoff/Offload-v0"
+
+
+def observation_bounds(
+    mean_tokens: float, max_tokens: float, extra_features: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds (float32) of the observation :func:`observation` returns."""
+    low = np.zeros(len(SERVICE_TYPES) + 1, dtype=np.float32)
+    high = np.ones(len(SERVICE_TYPES) + 1, dtype=np.float32)
+    high[-1] = 4.0 * float(max_tokens) / float(mean_tokens)
+    if extra_features:
+        low = np.concatenate([low, np.array([0.0, -6.0], dtype=np.float32)])
+        high = np.concatenate([high, np.array([2.0, 6.0], dtype=np.float32)])
+    return low, high
+
+
+def observation(
+    requests: Requests,
+    mean_tokens: float,
+    max_tokens: float,
+    capacity_bps: np.ndarray | None = None,
+) -> np.ndarray:
+    """The state of eq. (8) of every request, float32 ``[num_req, 6]`` (or ``[num_req, 8]``).
+
+    Columns: a one-hot of the service type (:data:`genoff.tasks.SERVICE_TYPES` order), the
+    estimated output size / ``mean_tokens`` (capped at ``4 * max_tokens / mean_tokens``);
+    with ``capacity_bps`` ([num_req], each request's user throughput C in bit/s) also the
+    quality requirement / 100 (clipped to [0, 2]) and log10(C / 1 Mbit/s) (clipped to
+    [-6, 6]). :class:`OffloadEnv` and the DQN decider both build their states here, so a
+    policy sees identical features in a Gymnasium loop and in :func:`genoff.experiments.run`.
+    """
+    n = len(requests)
+    extra = capacity_bps is not None
+    _, high = observation_bounds(mean_tokens, max_tokens, extra)
+    obs = np.zeros((n, len(high)), dtype=np.float32)
+    obs[np.arange(n), requests.service] = 1.0
+    size_col = len(SERVICE_TYPES)
+    obs[:, size_col] = np.minimum(requests.est_tokens / float(mean_tokens), float(high[size_col]))
+    if extra:
+        c = np.asarray(capacity_bps, dtype=np.float64)
+        if c.shape != (n,):
+            raise ValueError(f"capacity_bps must have shape ({n},), got {c.shape}")
+        obs[:, size_col + 1] = np.clip(requests.quality_req / 100.0, 0.0, 2.0)
+        obs[:, size_col + 2] = np.clip(np.log10(np.maximum(c, 1e-6) / 1e6), -6.0, 6.0)
+    return obs
 
 
 class OffloadEnv(gym.Env):
@@ -77,13 +121,8 @@ class OffloadEnv(gym.Env):
         self.evaluator = Evaluator(self.scenario, catalog)
         self.tasks = TaskGenerator(self.scenario.tasks)
         self._mean_tokens = float(self.scenario.tasks.mean_output_tokens)
-        size_high = 4.0 * float(self.scenario.tasks.max_tokens) / self._mean_tokens
-        low = np.zeros(len(SERVICE_TYPES) + 1, dtype=np.float32)
-        high = np.ones(len(SERVICE_TYPES) + 1, dtype=np.float32)
-        high[-1] = size_high
-        if self.extra_features:
-            low = np.concatenate([low, np.array([0.0, -6.0], dtype=np.float32)])
-            high = np.concatenate([high, np.array([2.0, 6.0], dtype=np.float32)])
+        self._max_tokens = float(self.scenario.tasks.max_tokens)
+        low, high = observation_bounds(self._mean_tokens, self._max_tokens, self.extra_features)
         self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
         self.action_space = spaces.Discrete(2)
         self._network: Network | None = None
@@ -99,23 +138,13 @@ class OffloadEnv(gym.Env):
         self._best = np.maximum(self._local.reward, self._cloud.reward)
         self._index = 0
         self._at_edge = 0
+        capacity = None
+        if self.extra_features:
+            capacity = self._network.capacity(self._capacity_seed)[req.user]
+        self._slot_obs = observation(req, self._mean_tokens, self._max_tokens, capacity)
 
     def _obs(self) -> np.ndarray:
-        req, i = self._req, self._index
-        one_hot = np.zeros(len(SERVICE_TYPES), dtype=np.float32)
-        one_hot[req.service[i]] = 1.0
-        size = min(req.est_tokens[i] / self._mean_tokens, float(self.observation_space.high[5]))
-        obs = [one_hot, np.array([size], dtype=np.float32)]
-        if self.extra_features:
-            c = self._network.capacity(self._capacity_seed)[req.user[i]]
-            obs.append(
-                np.array(
-                    [np.clip(req.quality_req[i] / 100.0, 0.0, 2.0),
-                     np.clip(np.log10(max(c, 1e-6) / 1e6), -6.0, 6.0)],
-                    dtype=np.float32,
-                )
-            )
-        return np.concatenate(obs).astype(np.float32)
+        return self._slot_obs[self._index].copy()
 
     # -- Gymnasium API -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):

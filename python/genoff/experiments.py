@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
+from genoff._io import atomic_write
 from genoff.catalog import Catalog
 from genoff.deciders import Decider
 from genoff.scenario import Scenario
@@ -179,19 +179,6 @@ def summarize(table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 RESULT_FILES = ("requests.parquet", "requests.csv", "run.json")
 
 
@@ -237,7 +224,7 @@ def write_results(result: RunResult, out: str | os.PathLike, *, force: bool = Fa
 
     paths = []
     for name, writer in zip(RESULT_FILES, (parquet, csv, js)):
-        _atomic_write(out / name, writer)
+        atomic_write(out / name, writer)
         paths.append(out / name)
     return paths
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
+from genoff._io import atomic_write_text
 from genoff.deciders import Decider
 from genoff.llm.base import Backend, BackendError
 from genoff.tasks import SERVICE_TYPES, Requests
@@ -74,10 +75,16 @@ class Experience:
     def from_dict(cls, d: dict) -> "Experience":
         if d.get("decision") not in DECISIONS:
             raise ValueError(f"experience decision must be one of {DECISIONS}, got {d.get('decision')!r}")
+        kws = d.get("keywords")
+        if not isinstance(kws, list) or not all(isinstance(k, str) for k in kws):
+            raise ValueError(f"experience keywords must be a list of strings, got {kws!r}")
+        reward = float(d["reward"])
+        if not np.isfinite(reward):
+            raise ValueError(f"experience reward must be finite, got {reward}")
         return cls(
-            keywords=tuple(str(k) for k in d["keywords"]),
+            keywords=tuple(kws),
             decision=str(d["decision"]),
-            reward=float(d["reward"]),
+            reward=reward,
             good=bool(d["good"]),
             violated=bool(d.get("violated", False)),
         )
@@ -117,7 +124,25 @@ class PromptBuilder:
 
     # -- keywords --------------------------------------------------------------------------
     def keywords(self, requests: Requests) -> list[tuple[str, ...]]:
-        """Each request's keyword tuple, from the fixed vocabulary."""
+        """Each request's keyword tuple, from the fixed vocabulary.
+
+        Raises ValueError when a service or size-level index is out of range (a negative
+        index would otherwise pick the last name) or when the requests name their size
+        levels differently from this builder.
+        """
+        if "size_level" in self.keyword_fields and tuple(requests.level_names) != self.level_names:
+            raise ValueError(
+                f"the requests' level_names {tuple(requests.level_names)} differ from the prompt "
+                f"builder's level_names {self.level_names}"
+            )
+        for name, arr, hi in (
+            ("service", requests.service, len(SERVICE_TYPES)),
+            ("size_level", requests.size_level, len(self.level_names)),
+        ):
+            if name in self.keyword_fields and arr.size and (arr.min() < 0 or arr.max() >= hi):
+                raise ValueError(
+                    f"Requests.{name} must lie in [0, {hi}), got values {arr.min()}..{arr.max()}"
+                )
         cols = []
         for f in self.keyword_fields:
             if f == "service":
@@ -170,19 +195,6 @@ class PromptBuilder:
         return self.prefix(examples) + self.query(keywords)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 class _Pool:
     kind = "pool"
 
@@ -202,7 +214,7 @@ class _Pool:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the pool as JSON, atomically (a crash never leaves half a file)."""
-        _atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1) + "\n")
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1) + "\n")
 
     def __len__(self) -> int:
         return len(self.examples())
@@ -284,15 +296,25 @@ class LatestPool(_Pool):
 
 
 def load_pool(path: str | os.PathLike) -> PrioritizedPool | LatestPool:
-    """Read a pool saved with ``save`` (the kind is stored in the file)."""
+    """Read a pool saved with ``save`` (the kind is stored in the file).
+
+    Raises ValueError naming the file when it is not valid JSON or not a genoff pool.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not a genoff experience pool (bad JSON: {e})") from None
     kinds = {"prioritized": PrioritizedPool, "latest": LatestPool}
     if not isinstance(data, dict) or data.get("kind") not in kinds:
         raise ValueError(f"{path} is not a genoff experience pool (kind must be one of {sorted(kinds)})")
-    return kinds[data["kind"]].from_dict(data)
+    try:
+        if not isinstance(data.get("examples", []), list):
+            raise ValueError("examples must be a list")
+        return kinds[data["kind"]].from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ValueError(
+            f"{path} is not a genoff experience pool ({type(e).__name__}: {e})"
+        ) from None
 
 
 class ICLDecider(Decider):
@@ -310,6 +332,10 @@ class ICLDecider(Decider):
         fallback: decision used when the backend fails or its text cannot be parsed
             ("local": the edge is always reachable). Such decisions are counted in ``stats``.
         seed: exploration seed (``reset`` re-seeds).
+
+    ``reset`` re-seeds exploration and clears the statistics but keeps the experience pool, so
+    a decider carries what it learned from one run into the next (pass a fresh pool, or one
+    loaded with :func:`load_pool`, to choose).
     """
 
     name = "icl"
@@ -341,10 +367,16 @@ class ICLDecider(Decider):
             raise ValueError(f"mode must be 'logprob' or 'generate', got {mode!r}")
         if fallback not in DECISIONS:
             raise ValueError(f"fallback must be one of {DECISIONS}, got {fallback!r}")
+        if backend is not None and mode == "logprob" and not backend.supports_logprobs:
+            raise ValueError(
+                "mode='logprob' needs a backend that scores candidates; this one only generates "
+                "(use mode='generate')"
+            )
         self._backend = backend
         self.pool = pool
         self.epsilon = float(epsilon)
         self.builder = builder if builder is not None else PromptBuilder()
+        self._own_builder = builder is None  # follows the scenario's size-level names
         self.calibrate = bool(calibrate)
         self.mode = mode
         self.fallback = fallback
@@ -376,12 +408,23 @@ class ICLDecider(Decider):
         }
 
     # -- deciding --------------------------------------------------------------------------
+    def _keywords(self, requests: Requests) -> list[tuple[str, ...]]:
+        names = tuple(requests.level_names)
+        if self._own_builder and names != self.builder.level_names:
+            # the default builder adopts the scenario's size-level names (validated as words)
+            b = self.builder
+            self.builder = PromptBuilder(
+                b.keyword_fields, level_names=names, max_examples=b.max_examples
+            )
+        return self.builder.keywords(requests)
+
     def _scores(self, prefix: str, queries: list[str]) -> np.ndarray:
         """Candidate log-probs [len(queries), 2], with identical prompts computed once."""
         if prefix != self._cache_prefix:
             self._cache, self._cache_prefix = {}, prefix
         todo = [q for q in dict.fromkeys(queries) if (prefix, q) not in self._cache]
-        self.stats["cache_hits"] += len(set(queries)) - len(todo)
+        # every query answered without the backend (repeated in this batch or cached)
+        self.stats["cache_hits"] += len(queries) - len(todo)
         if todo:
             scores = self.backend.score(prefix, todo, [" " + d for d in DECISIONS])
             self.stats["scored_queries"] += len(todo)
@@ -390,7 +433,8 @@ class ICLDecider(Decider):
         return np.stack([self._cache[(prefix, q)] for q in queries])
 
     def _parse(self, text: str) -> int | None:
-        words = text.strip().lower().replace('"', " ").replace(".", " ").split()
+        """The first of "local"/"offload" among the reply's first three words, else None."""
+        words = re.findall(r"[a-z]+", text.lower())  # "Local," / "**offload**" count too
         for w in words[:3]:
             if w in DECISIONS:
                 return DECISIONS.index(w)
@@ -407,7 +451,7 @@ class ICLDecider(Decider):
         exploit = np.flatnonzero(~explore)
         if exploit.size == 0:
             return decisions
-        keywords = self.builder.keywords(req)
+        keywords = self._keywords(req)
         prefix = self.builder.prefix(self.pool.examples())  # the pool as of the step's start
         queries = [self.builder.query(keywords[i]) for i in exploit]
         fallback = self.fallback == "offload"
@@ -441,7 +485,7 @@ class ICLDecider(Decider):
 
     def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
         """Step 3-4: evaluate each experience and update the pool (eq. 9, Sec. III-B)."""
-        keywords = self.builder.keywords(ctx.requests)
+        keywords = self._keywords(ctx.requests)
         for i, kw in enumerate(keywords):
             self.pool.add(
                 kw, DECISIONS[int(bool(offload[i]))], float(outcome.reward[i]), bool(outcome.violated[i])

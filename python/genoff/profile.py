@@ -15,7 +15,9 @@ to their own edge server.
 
 from __future__ import annotations
 
+import json
 import platform
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -78,20 +80,33 @@ def profile_model(
     timed(2)  # warm-up
     ttft = statistics.median(timed(1) for _ in range(repeats))
     total = statistics.median(timed(new_tokens) for _ in range(repeats))
-    tpot = max(total - ttft, 0.0) / (new_tokens - 1)
+    if total <= ttft:  # the catalog needs TPOT > 0: never write a made-up 0
+        raise ValueError(
+            f"timings too noisy: a {new_tokens}-token generation ({total:.4f} s) was not slower "
+            f"than a 1-token one ({ttft:.4f} s); use more new_tokens or repeats"
+        )
+    tpot = (total - ttft) / (new_tokens - 1)
     params = sum(p.numel() for p in lm.parameters()) / 1e9
     hardware = (
         torch.cuda.get_device_name(device) if device.startswith("cuda") else (platform.processor() or platform.machine())
     )
+    if name is None:  # the folder name as a bare TOML key ("a.b" would nest tables)
+        name = re.sub(r"[^a-z0-9_-]+", "-", Path(str(model)).name.lower()).strip("-") or "model"
     return Profile(
-        name=name or Path(str(model)).name.lower(),
+        name=name,
         ttft_s=ttft, tpot_s=tpot, params_b=params, prompt_tokens=int(ids.shape[1]),
         new_tokens=new_tokens, repeats=repeats, device=device, hardware=hardware,
     )
 
 
+def _toml_str(text: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML escapes)."""
+    return json.dumps(str(text), ensure_ascii=False)
+
+
 def catalog_entry(p: Profile, *, quality: float | None = None, quality_source: str | None = None) -> str:
     """A ``[models.<name>]`` TOML table for :func:`genoff.catalog.load_catalog`."""
+    key = p.name if re.fullmatch(r"[A-Za-z0-9_-]+", p.name) else _toml_str(p.name)
     how = (
         f"genoff profile-llm on {p.hardware} ({p.device}): median of {p.repeats}, "
         f"prompt {p.prompt_tokens} tokens, greedy, batch 1"
@@ -101,12 +116,13 @@ def catalog_entry(p: Profile, *, quality: float | None = None, quality_source: s
              "model's MMLU 5-shot score\" }")
     else:
         src = (quality_source or "given to genoff profile-llm --quality").replace('"', "'")
-        q = f'quality = {{ value = {float(quality)!r}, source = "{src}" }}'
+        q = f"quality = {{ value = {float(quality)!r}, source = {_toml_str(src)} }}"
+    tpot_how = f"{how}: ({p.new_tokens}-token generation - TTFT) / {p.new_tokens - 1}"
     return "\n".join([
-        f'[models.{p.name}]',
-        f'display_name = "{p.name}"',
-        f'ttft_s = {{ value = {p.ttft_s!r}, source = "{how}: 1-token generation" }}',
-        f'tpot_s = {{ value = {p.tpot_s!r}, source = "{how}: ({p.new_tokens}-token generation - TTFT) / {p.new_tokens - 1}" }}',
+        f"[models.{key}]",
+        f"display_name = {_toml_str(p.name)}",
+        f"ttft_s = {{ value = {p.ttft_s!r}, source = {_toml_str(how + ': 1-token generation')} }}",
+        f"tpot_s = {{ value = {p.tpot_s!r}, source = {_toml_str(tpot_how)} }}",
         q,
         f'params_b = {{ value = {p.params_b!r}, source = "parameters counted by genoff profile-llm" }}',
         "",
