@@ -132,16 +132,18 @@ def test_prefix_cache_is_reused_and_gives_the_same_scores(embedded):
     suffixes = [Q(("coding", "long")), Q(("chatting", "short")), Q(("coding", "middle"))]
 
     s1 = b.score(p1, suffixes, CANDIDATES)
-    assert b.stats["prefix_tokens"] == n1
+    # the prefix, plus the tokens every suffix starts with ("Keywords: (") folded into it
+    first = b.stats["prefix_tokens"]
+    assert n1 <= first <= n1 + 8
     s1_again = b.score(p1, suffixes, CANDIDATES)
     assert b.stats["prefix_reuses"] == 1
-    assert b.stats["prefix_tokens"] == n1  # nothing re-run
+    assert b.stats["prefix_tokens"] == first  # nothing re-run
     np.testing.assert_array_equal(s1_again, s1)
 
     # a prefix that shares its beginning runs only its new tokens ...
     s2 = b.score(p2, suffixes, CANDIDATES)
     n2 = len(embedded.tokenizer(p2)["input_ids"])
-    assert n1 < b.stats["prefix_tokens"] < n1 + n2
+    assert first < b.stats["prefix_tokens"] < first + n2
     # ... and scores as if computed from scratch, both ways
     scratch = fresh(embedded).score(p2, suffixes, CANDIDATES)
     np.testing.assert_allclose(s2, scratch, atol=1e-4, rtol=0)

@@ -126,6 +126,9 @@ class TransformersBackend(Backend):
 
         params = inspect.signature(self.model.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        self._keep_kw = next(
+            (k for k in ("logits_to_keep", "num_logits_to_keep") if k in params), None
+        )
         self._prefix_key: tuple | None = None
         self._prefix_cache = None
         self._prefix_logits = None
@@ -223,7 +226,6 @@ class TransformersBackend(Backend):
         prefix_ids = self._ids(framed[0][0], special=True)
         if not prefix_ids:
             raise ValueError("prefix must not be empty")
-        cache, _ = self._prefix(prefix_ids)
         # A row is one sequence of the batch: (suffix index, [(candidate index, its tokens)],
         # row tokens, context length). Single-token candidates that follow the suffix's own
         # tokens are read from the suffix's last position, riding on another row if possible.
@@ -250,23 +252,39 @@ class TransformersBackend(Backend):
                 rows.append((i, [(j, tail)] + (singles if k == host else []), head + tail, len(head)))
             if singles and host is None:
                 rows.append((i, singles, ctx, len(ctx)))
+        # Tokens every row starts with (e.g. "Keywords: (") join the cached prefix, so they run
+        # once; every row keeps at least one token.
+        common = 0
+        shortest = min(len(r[2]) for r in rows)
+        while common < shortest - 1 and all(r[2][common] == rows[0][2][common] for r in rows):
+            common += 1
+        if common:
+            prefix_ids = prefix_ids + rows[0][2][:common]
+            rows = [(i, reads, toks[common:], n_ctx - common) for i, reads, toks, n_ctx in rows]
+        cache, prefix_logits = self._prefix(prefix_ids)
+        prefix_logp = prefix_logits.cpu()
         prefix_len = len(prefix_ids)
+        pad = self.tokenizer.pad_token_id
+        pad = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
         for start in range(0, len(rows), self.max_batch):
             batch = rows[start : start + self.max_batch]
             width = max(len(r[2]) for r in batch)
-            if width == 0:
-                raise ValueError("a suffix and its candidates produced no tokens")
-            pad = self.tokenizer.pad_token_id
-            pad = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
+            # Rows are left-padded (padding between prefix and row, masked out), so the
+            # positions whose logits are needed are the last `keep` of every row and the
+            # vocabulary projection runs only there.
+            keep = max(len(toks) - n_ctx + 1 for _, _, toks, n_ctx in batch)
             ids = torch.full((len(batch), width), pad, dtype=torch.long)
             mask = torch.zeros((len(batch), prefix_len + width), dtype=torch.long)
             mask[:, :prefix_len] = 1
+            positions = torch.full((len(batch), width), prefix_len, dtype=torch.long)
             for b, (_, _, toks, _) in enumerate(batch):
-                ids[b, : len(toks)] = torch.tensor(toks, dtype=torch.long)
-                mask[b, prefix_len : prefix_len + len(toks)] = 1
-            positions = (prefix_len + torch.arange(width)).unsqueeze(0).expand(len(batch), -1)
+                off = width - len(toks)
+                ids[b, off:] = torch.tensor(toks, dtype=torch.long)
+                mask[b, prefix_len + off :] = 1
+                positions[b, off:] = prefix_len + torch.arange(len(toks))
             kv = copy.deepcopy(cache)
             kv.batch_repeat_interleave(len(batch))
+            extra = {self._keep_kw: keep} if self._keep_kw else {}
             with torch.no_grad():
                 logits = self.model(
                     input_ids=ids.to(self.device),
@@ -274,16 +292,18 @@ class TransformersBackend(Backend):
                     position_ids=positions.to(self.device),
                     use_cache=True,
                     **{self._cache_kw: kv},
+                    **extra,
                 ).logits
             self.stats["forward_passes"] += 1
             logp = torch.log_softmax(logits.float(), dim=-1).cpu()
-            prefix_logp = self._prefix_logits.cpu()
+            first_kept = width - logp.shape[1]  # column of logp[:, 0]
             for b, (i, reads, toks, n_ctx) in enumerate(batch):
+                off = width - len(toks)
                 for j, tail in reads:
                     total = 0.0
                     for m, tok in enumerate(tail):
                         pos = n_ctx - 1 + m  # logits at pos predict token pos + 1
-                        dist = prefix_logp if pos < 0 else logp[b, pos]
+                        dist = prefix_logp if pos < 0 else logp[b, off + pos - first_kept]
                         total += float(dist[tok])
                     out[i, j] = total
         self.stats["scored_suffixes"] += len(suffixes)
