@@ -39,8 +39,10 @@ def test_main_runs_on_cpu_at_tiny_size(gpu_check, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == data  # and what it printed
     assert set(data) == {
         "device", "size", "quantization", "parameters_b", "gpu_memory_gb", "build_s", "users",
-        "distinct_queries", "prefix_tokens", "shared_prefix_step_s", "naive_step_s", "speedup",
-        "decisions_per_s_shared", "decisions_per_s_naive", "torch",
+        "distinct_queries", "prefix_tokens", "shared_prefix_step_s",
+        "shared_prefix_incremental_step_s", "naive_step_s", "speedup", "speedup_incremental",
+        "decisions_per_s_shared", "decisions_per_s_shared_incremental", "decisions_per_s_naive",
+        "torch",
     }
     assert (data["device"], data["size"], data["quantization"]) == ("cpu", "tiny", "nf4")
     assert data["gpu_memory_gb"] is None
@@ -48,12 +50,16 @@ def test_main_runs_on_cpu_at_tiny_size(gpu_check, tmp_path, capsys):
     assert 1 <= data["distinct_queries"] <= 15  # 5 services x 3 levels
     assert data["prefix_tokens"] > 300  # the real prompt with 15 examples
     assert 0.005 < data["parameters_b"] < 0.02  # the tiny Llama config, unquantized count
-    for key in ("build_s", "shared_prefix_step_s", "naive_step_s", "speedup"):
+    for key in ("build_s", "shared_prefix_step_s", "shared_prefix_incremental_step_s",
+                "naive_step_s", "speedup", "speedup_incremental"):
         assert data[key] > 0, key
     assert data["speedup"] == pytest.approx(data["naive_step_s"] / data["shared_prefix_step_s"])
     # 20 decisions per step each way
     assert data["decisions_per_s_shared"] * data["shared_prefix_step_s"] == pytest.approx(20)
     assert data["decisions_per_s_naive"] * data["naive_step_s"] == pytest.approx(20)
+    assert data["speedup_incremental"] == pytest.approx(
+        data["naive_step_s"] / data["shared_prefix_incremental_step_s"]
+    )
 
 
 def test_build_model_quantizes_the_decoder_to_nf4(gpu_check):
