@@ -1,4 +1,4 @@
-"""Shared test configuration for genoff's compiled-core tests.
+"""Shared test configuration: Hypothesis profiles, a seeded generator, the embedded LLM.
 
 Hypothesis profiles (pick one with ``GENOFF_HYPOTHESIS_PROFILE=<name>``):
 
@@ -36,3 +36,11 @@ settings.load_profile(os.environ.get("GENOFF_HYPOTHESIS_PROFILE", "default"))
 def rng() -> np.random.Generator:
     """A fixed-seed generator, so a failing test fails the same way every run."""
     return np.random.default_rng(20250801)
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    """The embedded SmolLM2 backend, loaded once per test session (ICL and LLM tests)."""
+    from genoff.llm import default_backend
+
+    return default_backend()

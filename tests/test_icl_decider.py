@@ -341,18 +341,6 @@ def test_config_records_the_settings():
 # -- the embedded SmolLM2 --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def embedded(request):
-    """The embedded backend, loaded once per session (shared with test_llm_hf.py)."""
-    backend = getattr(request.config, "_genoff_embedded_backend", None)
-    if backend is None:
-        from genoff.llm import default_backend
-
-        backend = default_backend()
-        request.config._genoff_embedded_backend = backend
-    return backend
-
-
 def test_short_run_with_the_embedded_model(embedded):
     from genoff import experiments
     from genoff.scenario import load_scenario

@@ -21,18 +21,6 @@ CANDIDATES = [" local", " offload"]
 Q = PromptBuilder().query
 
 
-@pytest.fixture(scope="session")
-def embedded(request):
-    """The embedded backend, loaded once per session (shared with test_icl_decider.py)."""
-    backend = getattr(request.config, "_genoff_embedded_backend", None)
-    if backend is None:
-        from genoff.llm import default_backend
-
-        backend = default_backend()
-        request.config._genoff_embedded_backend = backend
-    return backend
-
-
 def fresh(embedded, **kwargs) -> TransformersBackend:
     """A backend on the same weights with empty caches and stats."""
     return TransformersBackend.from_model(
