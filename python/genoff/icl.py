@@ -23,7 +23,7 @@ import re
 from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -321,7 +321,10 @@ class ICLDecider(Decider):
     """The paper's in-context-learning decider on the :class:`~genoff.deciders.Decider` interface.
 
     Args:
-        backend: an LLM backend; default: the embedded SmolLM2 (loaded on first use).
+        backend: an LLM backend, or a backend spec (``{"kind": "embedded"}``, see
+            :func:`genoff.llm.make_backend`; built on first use and shared by the deciders of
+            this process that name the same spec); default: the embedded SmolLM2 (loaded on
+            first use).
         pool: "prioritized" (the proposal), "latest" (baseline 1) or a pool object.
         epsilon: exploration probability (0 = baseline 2, no exploration).
         builder: the prompt builder (default: service type + size level keywords).
@@ -353,8 +356,14 @@ class ICLDecider(Decider):
         seed: int | None = None,
         name: str | None = None,
     ) -> None:
-        if backend is not None and not isinstance(backend, Backend):
-            raise TypeError("backend must be a genoff.llm backend")
+        self._backend_spec: dict | None = None
+        if isinstance(backend, Mapping):
+            from genoff.llm.spec import _check
+
+            self._backend_spec = _check(backend)  # built on first use, in the process that runs
+            backend = None
+        elif backend is not None and not isinstance(backend, Backend):
+            raise TypeError("backend must be a genoff.llm backend or a backend spec (a mapping)")
         if isinstance(pool, str):
             if pool not in ("prioritized", "latest"):
                 raise ValueError(f"pool must be 'prioritized', 'latest' or a pool object, got {pool!r}")
@@ -389,9 +398,19 @@ class ICLDecider(Decider):
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            from genoff.llm import default_backend
+            if self._backend_spec is not None:
+                from genoff.llm.spec import make_backend
 
-            self._backend = default_backend()
+                self._backend = make_backend(self._backend_spec, shared=True)
+                if self.mode == "logprob" and not self._backend.supports_logprobs:
+                    raise ValueError(
+                        "mode='logprob' needs a backend that scores candidates; this one only "
+                        "generates (use mode='generate')"
+                    )
+            else:
+                from genoff.llm import default_backend
+
+                self._backend = default_backend()
         return self._backend
 
     def reset(self, seed: int | None = None) -> None:
@@ -494,7 +513,13 @@ class ICLDecider(Decider):
     def config(self) -> dict:
         return {
             "name": self.name,
-            "backend": self._backend.config() if self._backend is not None else {"name": "embedded (default)"},
+            "backend": (
+                self._backend.config()
+                if self._backend is not None
+                else dict(self._backend_spec)
+                if self._backend_spec is not None
+                else {"name": "embedded (default)"}
+            ),
             "pool": self.pool.kind,
             "epsilon": self.epsilon,
             "keyword_fields": list(self.builder.keyword_fields),
