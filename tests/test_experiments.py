@@ -41,6 +41,7 @@ COLUMNS = [
     "step", "user", "cell", "service", "quality_preferred", "quality_req", "n_tokens",
     "est_tokens", "size_level", "capacity_bps", "offload", "t_tran_s", "t_gen_s",
     "t_total_s", "violated", "reward", "oracle_offload", "oracle_reward",
+    "oracle_violated",
 ]
 
 

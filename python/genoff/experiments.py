@@ -7,6 +7,10 @@ alongside for regret. Users are dropped once per run; in ``analytic`` mode their
 ``C`` come from one full-buffer PF run of ``scheduler.num_tti`` TTIs, in ``tti`` mode every
 slot's contents are drained through finite buffers.
 
+Many runs (grids of scenario overrides x deciders x seeds, on any executor, resumable) are
+:mod:`genoff.sweeps`; the paper's Fig. 5 is :func:`genoff.reproduce.reproduce`. Both are
+re-exported here (``genoff.experiments.run_sweep``, ``genoff.experiments.reproduce``).
+
 Seeds: one integer seeds everything through :class:`numpy.random.SeedSequence`
 (``spawn`` gives independent streams for the drop, the fading, the tasks and the decider),
 so a run is reproducible from ``(scenario, decider, steps, seed)``.
@@ -32,7 +36,34 @@ from genoff.scenario import Scenario
 from genoff.sim import Evaluator, Network, StepContext
 from genoff.tasks import TaskGenerator
 
-__all__ = ["run", "summarize", "write_results", "RunResult"]
+__all__ = [
+    "run",
+    "summarize",
+    "write_results",
+    "RunResult",
+    # sweeps and the Fig. 5 reproduction (genoff.sweeps, genoff.reproduce), re-exported:
+    "RunSpec",
+    "expand_grid",
+    "run_sweep",
+    "make_executor",
+    "reproduce",
+    "PANELS",
+]
+
+_SWEEPS = ("RunSpec", "expand_grid", "run_sweep", "make_executor")
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: genoff.sweeps and genoff.reproduce import this module.
+    if name in _SWEEPS:
+        from genoff import sweeps
+
+        return getattr(sweeps, name)
+    if name in ("reproduce", "PANELS"):
+        from genoff import reproduce
+
+        return getattr(reproduce, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -65,7 +96,7 @@ def run(
         ``cell``, ``service``, ``quality_preferred``, ``quality_req``, ``n_tokens``,
         ``est_tokens``, ``size_level``, ``capacity_bps`` (analytic) or ``radio_delay_s``
         (tti), ``offload``, ``t_tran_s``, ``t_gen_s``, ``t_total_s``, ``violated``,
-        ``reward``, ``oracle_offload``, ``oracle_reward``.
+        ``reward``, ``oracle_offload``, ``oracle_reward``, ``oracle_violated``.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
@@ -125,6 +156,7 @@ def run(
                         "reward": outcome.reward,
                         "oracle_offload": best,
                         "oracle_reward": best_outcome.reward,
+                        "oracle_violated": best_outcome.violated,
                     }
                 )
             )
@@ -160,12 +192,16 @@ def summarize(table: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers of a per-request table.
 
     ``qp_success_rate`` is the share of quality-preferred requests whose quality constraint
-    (4e) held; ``regret`` is the oracle's mean reward minus the decider's.
+    (4e) held (``oracle_qp_success_rate``: the same for the oracle's decisions); ``regret``
+    is the oracle's mean reward minus the decider's.
     """
     qp = table["quality_preferred"].to_numpy()
     violated = table["violated"].to_numpy()
     mean_reward = float(table["reward"].mean())
     oracle_reward = float(table["oracle_reward"].mean())
+    oracle_qp = float("nan")
+    if "oracle_violated" in table and qp.any():
+        oracle_qp = float(1.0 - table["oracle_violated"].to_numpy()[qp].mean())
     return {
         "num_requests": int(len(table)),
         "mean_reward": mean_reward,
@@ -174,6 +210,7 @@ def summarize(table: pd.DataFrame) -> dict[str, Any]:
         "violation_rate": float(violated.mean()),
         "offload_share": float(table["offload"].mean()),
         "oracle_mean_reward": oracle_reward,
+        "oracle_qp_success_rate": oracle_qp,
         "regret": oracle_reward - mean_reward,
         "reward_fraction_of_oracle": mean_reward / oracle_reward if oracle_reward else float("nan"),
     }
