@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import itertools
 import json
@@ -36,7 +37,16 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["RunSpec", "expand_grid", "run_sweep", "read_run", "RUNS_DIR"]
+__all__ = [
+    "RunSpec",
+    "expand_grid",
+    "run_sweep",
+    "read_run",
+    "make_executor",
+    "RayExecutor",
+    "EXECUTORS",
+    "RUNS_DIR",
+]
 
 #: Subfolder of a sweep's ``out_dir`` that holds one Parquet file per finished run.
 RUNS_DIR = "runs"
@@ -267,7 +277,13 @@ def _run_path(out_dir: Path, spec: RunSpec) -> Path:
     return out_dir / RUNS_DIR / f"{spec.key}.parquet"
 
 
-def _execute(spec_data: dict[str, Any], path: str, n_threads: int) -> str:
+#: Deciders that run PyTorch (their threads follow ``n_threads_per_run`` too).
+_TORCH_DECIDERS = frozenset(("icl", "icl-latest", "icl-noexplore", "dqn"))
+
+
+def _execute(
+    spec_data: dict[str, Any], path: str, n_threads: int, progress: bool = False
+) -> str:
     """Worker: rebuild the spec's scenario and decider, run it, write its table atomically."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -277,9 +293,22 @@ def _execute(spec_data: dict[str, Any], path: str, n_threads: int) -> str:
 
     spec = RunSpec.from_dict(spec_data)
     scenario, decider = spec.build()
-    result = experiments.run(
-        scenario, decider, steps=spec.steps, seed=spec.seed, n_threads=n_threads
-    )
+    torch_threads = None
+    if n_threads > 0 and spec.decider in _TORCH_DECIDERS:
+        # Same thread count wherever the run executes: CPU float reductions (and so
+        # near-tie decisions) then match bit for bit between executors.
+        import torch
+
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+    try:
+        result = experiments.run(
+            scenario, decider, steps=spec.steps, seed=spec.seed, n_threads=n_threads,
+            progress=progress,
+        )
+    finally:
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
     meta = dict(result.meta, summary=result.summary)
     meta_json = json.dumps(meta, default=experiments._json_default)
 
@@ -347,11 +376,127 @@ def _summary_row(spec: RunSpec, table: pd.DataFrame, override_keys: list[str]) -
     return row
 
 
+EXECUTORS = ("serial", "process", "dask", "ray")
+
+
+class RayExecutor(cf.Executor):
+    """A :class:`concurrent.futures.Executor` over Ray tasks (``pip install 'genoff[ray]'``).
+
+    Each ``submit`` becomes a Ray task of one CPU; its ``ObjectRef.future()`` is returned.
+    Connects to ``address`` (``"auto"`` or ``"ray://host:10001"``) or starts a local Ray
+    with ``num_cpus``; ``shutdown`` stops only a Ray this executor started.
+    """
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+        import logging
+
+        import ray
+
+        self._ray = ray
+        self._own = not ray.is_initialized()
+        if self._own:
+            ray.init(
+                address=address,
+                num_cpus=num_cpus if address is None else None,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                configure_logging=False,
+            )
+        self._tasks: dict[Any, Any] = {}
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        task = self._tasks.get(fn)
+        if task is None:
+            task = self._tasks[fn] = self._ray.remote(num_cpus=1)(fn)
+        return task.remote(*args, **kwargs).future()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._own and self._ray.is_initialized():
+            self._ray.shutdown()
+            self._own = False
+
+
+@contextlib.contextmanager
+def make_executor(kind: str = "process", workers: int | None = None, address: str | None = None):
+    """An executor of a kind, shut down on exit of the ``with`` block.
+
+    Args:
+        kind: ``"serial"`` (yields the string ``"serial"``: runs in this process),
+            ``"process"`` (a ``spawn`` process pool), ``"dask"`` (a ``dask.distributed``
+            client: a local cluster of ``workers`` single-threaded processes, or the
+            scheduler at ``address``; ``pip install 'genoff[dask]'``) or ``"ray"``
+            (:class:`RayExecutor`; ``pip install 'genoff[ray]'``).
+        workers: parallel runs on this machine (default ``os.cpu_count()``); ignored when
+            ``address`` names a cluster.
+        address: a dask scheduler (``tcp://host:8786``) or Ray cluster (``auto``) address.
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+    ):
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if address is not None and kind in ("serial", "process"):
+        raise ValueError(f"address is for the dask and ray executors, not {kind!r}")
+    n = int(workers) if workers is not None else (os.cpu_count() or 1)
+    if kind == "serial":
+        yield "serial"
+    elif kind == "process":
+        import multiprocessing
+
+        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield ex
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+    elif kind == "dask":
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:
+            raise ImportError(
+                "the dask executor needs dask.distributed: pip install 'genoff[dask]'"
+            ) from e
+        cluster = None
+        if address is None:
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        client = Client(cluster if cluster is not None else address)
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    else:
+        try:
+            import ray  # noqa: F401
+        except ImportError as e:
+            raise ImportError("the ray executor needs ray: pip install 'genoff[ray]'") from e
+        ex = RayExecutor(address, num_cpus=n)
+        try:
+            yield ex
+        finally:
+            ex.shutdown()
+
+
+def _cost(spec: RunSpec) -> float:
+    """A rough relative cost of a run, to start the longest first (better load balance)."""
+    per_request = {"icl-latest": 2.0, "icl": 1.0, "icl-noexplore": 1.0, "dqn": 0.005}.get(
+        spec.decider, 0.001
+    )
+    users = spec.overrides.get("layout.users_per_cell", 20)
+    users = users if isinstance(users, (int, float)) else 20
+    return spec.steps * float(users) * per_request
+
+
 def run_sweep(
     specs: Sequence[RunSpec],
     out_dir: str | os.PathLike,
     *,
     executor: cf.Executor | str | None = None,
+    workers: int | None = None,
+    address: str | None = None,
     n_threads_per_run: int = 1,
     progress: bool = True,
 ) -> pd.DataFrame:
@@ -362,16 +507,20 @@ def run_sweep(
     Parquet schema metadata, see :func:`read_run`). A run whose file exists and reads back
     is skipped, so rerunning an interrupted sweep finishes it. Stale temporary files of a
     killed sweep (``runs/.*.tmp``) are deleted first: don't run two sweeps into the same
-    ``out_dir`` at once.
+    ``out_dir`` at once. Runs start longest first (ICL before DQN before the rest).
 
     Args:
         specs: the runs (duplicates run once).
         out_dir: the sweep's folder (created).
-        executor: a :class:`concurrent.futures.Executor` (not shut down here), ``"serial"``
-            (in this process), or ``None``: a process pool of ``os.cpu_count()`` workers
-            (``spawn`` start method, safe with OpenMP).
-        n_threads_per_run: the core's threads per run; keep 1 when several processes run.
-        progress: show a tqdm bar over runs.
+        executor: a :class:`concurrent.futures.Executor` (not shut down here), or a kind
+            of :func:`make_executor` (``"serial"``, ``"process"``, ``"dask"``, ``"ray"``),
+            made and shut down here; ``None`` = ``"process"``.
+        workers: parallel runs of an executor made here (default ``os.cpu_count()``).
+        address: the dask scheduler or Ray cluster of an executor made here.
+        n_threads_per_run: threads of the core (and of PyTorch, for the ICL and DQN
+            deciders) per run; keep 1 when several run at once. 0 = all (the core) /
+            PyTorch's default.
+        progress: show a tqdm bar over runs (and, serially, one over each run's steps).
 
     Returns:
         One row per spec in spec order: ``key``, ``scenario``, ``decider``,
@@ -390,8 +539,14 @@ def run_sweep(
     if isinstance(nt, bool) or not isinstance(nt, (int, np.integer)) or nt < 0:
         raise ValueError(f"n_threads_per_run must be an integer >= 0, got {nt!r}")
     n_threads_per_run = int(nt)
-    if isinstance(executor, str) and executor != "serial":
-        raise ValueError(f"executor must be an Executor, 'serial' or None, got {executor!r}")
+    if executor is None:
+        executor = "process"
+    if isinstance(executor, str) and executor not in EXECUTORS:
+        raise ValueError(
+            f"executor must be an Executor or one of {', '.join(EXECUTORS)}, got {executor!r}"
+        )
+    if not isinstance(executor, (str, cf.Executor)):
+        raise TypeError(f"executor must be an Executor or a string, got {type(executor).__name__}")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out_dir must be a folder, but {out} is a file")
@@ -410,6 +565,7 @@ def run_sweep(
             pending.append(s)
         else:
             tables[key] = t
+    pending.sort(key=_cost, reverse=True)  # stable: equal costs keep spec order
 
     bar = None
     if progress:
@@ -418,44 +574,25 @@ def run_sweep(
         bar = tqdm(total=len(unique), initial=len(tables), desc="sweep", unit="run")
     errors: list[tuple[RunSpec, BaseException]] = []
     try:
-        if executor == "serial":
+        if executor == "serial" and pending:
             for s in pending:
                 try:
-                    _execute(s.to_dict(), str(_run_path(out, s)), n_threads_per_run)
+                    _execute(s.to_dict(), str(_run_path(out, s)), n_threads_per_run, progress)
                 except Exception as e:  # keep going: the other runs are still worth having
                     errors.append((s, e))
                 if bar is not None:
                     bar.update(1)
         elif pending:
-            own = executor is None
-            if own:
-                import multiprocessing
-
-                executor = cf.ProcessPoolExecutor(
-                    max_workers=min(os.cpu_count() or 1, len(pending)),
-                    mp_context=multiprocessing.get_context("spawn"),
-                )
-            assert isinstance(executor, cf.Executor)
-            futures: dict[cf.Future, RunSpec] = {}
-            try:
-                for s in pending:
-                    fut = executor.submit(
-                        _execute, s.to_dict(), str(_run_path(out, s)), n_threads_per_run
+            with contextlib.ExitStack() as stack:
+                if isinstance(executor, str):
+                    executor = stack.enter_context(
+                        make_executor(
+                            executor,
+                            min(workers or os.cpu_count() or 1, len(pending)),
+                            address,
+                        )
                     )
-                    futures[fut] = s
-                for fut in cf.as_completed(futures):
-                    exc = fut.exception()
-                    if exc is not None:
-                        errors.append((futures[fut], exc))
-                    if bar is not None:
-                        bar.update(1)
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-            finally:
-                if own:
-                    executor.shutdown(wait=True, cancel_futures=True)
+                _submit_all(executor, pending, out, n_threads_per_run, bar, errors)
     finally:
         if bar is not None:
             bar.close()
@@ -478,3 +615,21 @@ def run_sweep(
     if df.empty:
         return pd.DataFrame(columns=columns)
     return df
+
+
+def _submit_all(executor, pending, out, n_threads_per_run, bar, errors) -> None:
+    futures: dict[cf.Future, RunSpec] = {}
+    try:
+        for s in pending:
+            fut = executor.submit(_execute, s.to_dict(), str(_run_path(out, s)), n_threads_per_run)
+            futures[fut] = s
+        for fut in cf.as_completed(futures):
+            exc = fut.exception()
+            if exc is not None:
+                errors.append((futures[fut], exc))
+            if bar is not None:
+                bar.update(1)
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
