@@ -39,7 +39,7 @@ def _toml_for(key: str, value) -> str:
 
 
 def test_builtins_load():
-    assert list_scenarios() == ["3gpp-57", "paper"]
+    assert list_scenarios() == ["3gpp-57", "paper", "paper-fig5"]
     paper = load_scenario("paper")
     assert paper.name == "paper" and paper.description
     # paper.toml spells out exactly the field defaults
