@@ -53,14 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="embedded SmolLM2 (offline), a transformers model, or an OpenAI-compatible server")
     icl.add_argument("--model", default=None,
                      help="transformers: local folder or hub id; openai: the model name (e.g. gpt-4o)")
-    icl.add_argument("--base-url", default="https://api.openai.com",
-                     help="openai backend: server URL (vLLM, llama.cpp, Ollama, ...)")
-    icl.add_argument("--api-key-env", default="OPENAI_API_KEY",
-                     help="openai backend: environment variable holding the API key")
-    icl.add_argument("--chat", action="store_true", help="use the chat format (chat models)")
-    icl.add_argument("--device", default="cpu", help="transformers backend: cpu, cuda, ...")
-    icl.add_argument("--quantization", choices=["nf4", "int8"], default=None,
-                     help="transformers backend: bitsandbytes quantization")
+    _backend_flags(icl)
     icl.add_argument("--epsilon", type=float, default=None, help="exploration probability")
     icl.add_argument("--pool", choices=["prioritized", "latest"], default=None,
                      help="experience pool (default: the decider's)")
@@ -77,6 +70,47 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUT/dqn.pt); its hyperparameters are kept")
     dqn.add_argument("--extra-features", action="store_true",
                      help="state = eq. 8 + quality requirement and log10 throughput (analytic mode)")
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="the paper's Fig. 5(a)-(f): runs, PNGs, CSV/Parquet tables and a report",
+        description="Run (or resume) the runs of the paper's Fig. 5 panels and write each "
+        "panel as a PNG with seed-to-seed confidence bands, its data as CSV and Parquet, and "
+        "report.md with each panel's trend and the oracle's reference values. Rerun the same "
+        "command after an interruption to resume: finished runs are kept in OUT/runs.",
+    )
+    rep.add_argument("--out", required=True, help="output folder (created; resumable)")
+    rep.add_argument("--panels", default="a,b,c,d,e,f", help="comma-separated, e.g. d,e,f")
+    rep.add_argument("--quick", action="store_true",
+                     help="small sizes: every panel in about a minute (short learning curves)")
+    rep.add_argument("--seeds", type=_pos_int, default=None,
+                     help="seeds per curve (default: 3 learning / 5 sweep; quick: 2 / 3)")
+    rep.add_argument("--steps", type=_pos_int, default=None,
+                     help="time slots of each learning run, panels a-c (default 40; quick 6)")
+    rep.add_argument("--scenario", default="paper-fig5",
+                     help="built-in name or TOML path (default paper-fig5: the paper with a "
+                          "load-aware edge LLM)")
+    rep.add_argument("--root-seed", type=_nonneg_int, default=0, help="seeds every run")
+    rep.add_argument("--sweep-decider", default="oracle",
+                     help="decider of the delay panels d-f (default: the exact oracle)")
+    rep.add_argument("--executor", choices=["process", "serial", "dask", "ray"],
+                     default="process", help="where runs execute (dask/ray: optional extras)")
+    rep.add_argument("--workers", type=_pos_int, default=None,
+                     help="parallel runs (default: one per CPU core; one thread each)")
+    rep.add_argument("--address", default=None,
+                     help="dask scheduler (tcp://host:8786) or Ray cluster (auto) to use")
+    rep.add_argument("--force", action="store_true",
+                     help="overwrite the figures of a reproduction with other settings in --out")
+    rep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    rllm = rep.add_argument_group("LLM deciders of panels a-c")
+    rllm.add_argument("--llm", action="append", default=None, metavar="SPEC",
+                      help="embedded (default), openai:MODEL (e.g. openai:gpt-4o) or "
+                           "transformers:PATH; repeat to compare LLMs in panels a and b "
+                           "(the first also runs panel c)")
+    _backend_flags(rllm)
+    rllm.add_argument("--epsilon", type=float, default=0.1, help="exploration probability")
+    rllm.add_argument("--no-calibrate", action="store_true",
+                      help="do not subtract a content-free query's scores")
 
     prof = sub.add_parser(
         "profile-llm",
@@ -102,6 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _backend_flags(group) -> None:
+    """Settings of the transformers and OpenAI-compatible backends."""
+    group.add_argument("--base-url", default="https://api.openai.com",
+                       help="openai backend: server URL (vLLM, llama.cpp, Ollama, ...)")
+    group.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                       help="openai backend: environment variable holding the API key")
+    group.add_argument("--chat", action="store_true", help="use the chat format (chat models)")
+    group.add_argument("--device", default="cpu", help="embedded/transformers: cpu, cuda, ...")
+    group.add_argument("--quantization", choices=["nf4", "int8"], default=None,
+                       help="transformers backend: bitsandbytes quantization")
+
+
 def _parse_overrides(items: list[str]) -> dict:
     out = {}
     for item in items:
@@ -124,6 +170,32 @@ def _toml_value(text: str):
         return text  # a bare word: a string
 
 
+def _backend_spec(args: argparse.Namespace, backend: str | None = None,
+                  model: str | None = None) -> dict:
+    """The backend spec (genoff.llm.make_backend) of the ICL flags; defaults left out, so
+    that equal settings give equal specs (and run keys)."""
+    backend = backend or args.backend
+    model = model if model is not None else getattr(args, "model", None)
+    if backend == "embedded":
+        spec: dict = {"kind": "embedded"}
+    elif not model:
+        what = "a local folder or hub id" if backend == "transformers" else "e.g. gpt-4o"
+        raise ValueError(f"--backend {backend} needs --model ({what})")
+    elif backend == "transformers":
+        spec = {"kind": "transformers", "model": model}
+        if args.quantization is not None:
+            spec["quantization"] = args.quantization
+    else:
+        spec = {"kind": "openai", "model": model, "base_url": args.base_url}
+        if args.api_key_env != "OPENAI_API_KEY":
+            spec["api_key_env"] = args.api_key_env
+    if backend != "openai" and args.device != "cpu":
+        spec["device"] = args.device
+    if backend != "embedded" and args.chat:
+        spec["chat"] = True
+    return spec
+
+
 def _icl_kwargs(args: argparse.Namespace) -> dict:
     """Decider options from the ICL flags (only for the icl deciders)."""
     if not args.decider.startswith("icl"):
@@ -133,26 +205,9 @@ def _icl_kwargs(args: argparse.Namespace) -> dict:
         kwargs["epsilon"] = args.epsilon
     if args.pool is not None:
         kwargs["pool"] = args.pool
-    if args.backend == "embedded":
-        from genoff.llm import default_backend
+    from genoff.llm import make_backend
 
-        kwargs["backend"] = default_backend(device=args.device)
-    elif args.backend == "transformers":
-        if not args.model:
-            raise ValueError("--backend transformers needs --model (a local folder or hub id)")
-        from genoff.llm import TransformersBackend
-
-        kwargs["backend"] = TransformersBackend(
-            args.model, device=args.device, quantization=args.quantization, chat=args.chat
-        )
-    else:
-        if not args.model:
-            raise ValueError("--backend openai needs --model (e.g. gpt-4o)")
-        from genoff.llm import OpenAIBackend
-
-        kwargs["backend"] = OpenAIBackend(
-            args.base_url, args.model, api_key_env=args.api_key_env, chat=args.chat
-        )
+    kwargs["backend"] = make_backend(_backend_spec(args))
     return kwargs
 
 
@@ -251,6 +306,58 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _llm_specs(args: argparse.Namespace) -> list[dict]:
+    specs = []
+    for item in args.llm or ["embedded"]:
+        kind, _, model = item.partition(":")
+        if kind not in ("embedded", "openai", "transformers") or (kind == "embedded") == bool(model):
+            raise ValueError(
+                f"--llm: expected embedded, openai:MODEL or transformers:PATH, got {item!r}"
+            )
+        specs.append(_backend_spec(args, kind, model or None))
+    return specs
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from genoff import reproduce as rp
+
+    sizes = rp.QUICK_SIZES if args.quick else rp.DEFAULT_SIZES
+    if args.seeds is not None:
+        sizes = rp.with_seeds(sizes, args.seeds)
+    if args.steps is not None:
+        sizes = replace(sizes, learn_steps=args.steps)
+    settings = rp.Settings(
+        scenario=args.scenario,
+        sizes=sizes,
+        llms=tuple(_llm_specs(args)),
+        calibrate=not args.no_calibrate,
+        epsilon=args.epsilon,
+        sweep_decider=args.sweep_decider,
+        root_seed=args.root_seed,
+    )
+    panels = [p.strip() for p in args.panels.split(",") if p.strip()]
+    bad = [p for p in panels if p not in rp.PANELS]
+    if bad or not panels:
+        raise ValueError(f"--panels: expected letters among {','.join(rp.PANELS)}, got {args.panels!r}")
+    try:
+        result = rp.reproduce(
+            args.out, panels=panels, settings=settings, executor=args.executor,
+            workers=args.workers, address=args.address, force=args.force,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept in {args.out}/runs; rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    for t in result.trends:
+        print(f"Fig. 5({t.panel}) {t.line()}")
+    print(f"wrote {len(result.files)} files to {args.out} in {result.wall_time_s:.1f} s "
+          f"(report: {args.out}/report.md)")
+    return 0
+
+
 def profile_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -297,6 +404,12 @@ def _main(argv: list[str] | None) -> int:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
+    if args.command == "reproduce":
+        try:
+            return reproduce(args)
+        except (ValueError, TypeError, KeyError, ImportError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            parser.exit(2, f"genoff reproduce: error: {msg}\n")
     if args.command == "profile-llm":
         try:
             return profile_llm(args)
