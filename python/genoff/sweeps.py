@@ -282,9 +282,14 @@ _TORCH_DECIDERS = frozenset(("icl", "icl-latest", "icl-noexplore", "dqn"))
 
 
 def _execute(
-    spec_data: dict[str, Any], path: str, n_threads: int, progress: bool = False
+    spec_data: dict[str, Any], path: str, n_threads: int, progress: bool = False,
+    quiet: bool = False,
 ) -> str:
-    """Worker: rebuild the spec's scenario and decider, run it, write its table atomically."""
+    """Worker: rebuild the spec's scenario and decider, run it, write its table atomically.
+
+    ``quiet`` (in worker processes): no model-loading progress bars, which would garble
+    the sweep's bar.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -293,6 +298,13 @@ def _execute(
 
     spec = RunSpec.from_dict(spec_data)
     scenario, decider = spec.build()
+    if quiet and spec.decider.startswith("icl"):
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - the ICL decider will say what is missing
+            pass
     torch_threads = None
     if n_threads > 0 and spec.decider in _TORCH_DECIDERS:
         # Same thread count wherever the run executes: CPU float reductions (and so
@@ -447,8 +459,13 @@ def make_executor(kind: str = "process", workers: int | None = None, address: st
         ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
         try:
             yield ex
-        finally:
-            ex.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Ctrl-C or an error: stop now rather than finish the runs in flight (each run
+            # writes its file atomically, so a run cut short leaves nothing behind).
+            _kill_workers(ex)
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown(wait=True)
     elif kind == "dask":
         try:
             from distributed import Client, LocalCluster
@@ -478,6 +495,18 @@ def make_executor(kind: str = "process", workers: int | None = None, address: st
             yield ex
         finally:
             ex.shutdown()
+
+
+def _kill_workers(ex: cf.ProcessPoolExecutor) -> None:
+    kill = getattr(ex, "kill_workers", None)  # Python >= 3.14
+    if kill is not None:
+        kill()
+        return
+    for p in list((getattr(ex, "_processes", None) or {}).values()):
+        try:
+            p.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _cost(spec: RunSpec) -> float:
@@ -621,7 +650,9 @@ def _submit_all(executor, pending, out, n_threads_per_run, bar, errors) -> None:
     futures: dict[cf.Future, RunSpec] = {}
     try:
         for s in pending:
-            fut = executor.submit(_execute, s.to_dict(), str(_run_path(out, s)), n_threads_per_run)
+            fut = executor.submit(
+                _execute, s.to_dict(), str(_run_path(out, s)), n_threads_per_run, False, True
+            )
             futures[fut] = s
         for fut in cf.as_completed(futures):
             exc = fut.exception()
