@@ -206,12 +206,16 @@ sys.exit(cli.main(["reproduce", "--quick", "--panels", "d,e,f", "--seeds", "2",
 """
 
 
-@pytest.mark.parametrize("executor", ["serial", "process"])
-def test_resume_after_kill_gives_the_uninterrupted_tables(tmp_path, executor):
+@pytest.mark.parametrize(
+    "executor, sig",
+    [("serial", signal.SIGKILL), ("process", signal.SIGKILL), ("process", signal.SIGINT)],
+    ids=["serial-kill", "process-kill", "process-ctrl-c"],
+)
+def test_resume_after_kill_gives_the_uninterrupted_tables(tmp_path, executor, sig):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(killed), executor],
                             start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.PIPE, text=True)
     runs = killed / RUNS_DIR
     deadline = time.monotonic() + 120
     try:
@@ -224,8 +228,16 @@ def test_resume_after_kill_gives_the_uninterrupted_tables(tmp_path, executor):
         else:
             pytest.fail("no run finished within 120 s")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: workers die too
-        proc.wait()
+        os.killpg(proc.pid, sig)  # the whole group, as a terminal's Ctrl-C: workers too
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:  # pragma: no cover - Ctrl-C must not hang
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert "rerun the same command to resume" in err
     done = len(list(runs.glob("*.parquet")))
     total = 2 * 3 * 4 * 3  # seeds x x-values x combinations x panels
     assert 5 <= done < total

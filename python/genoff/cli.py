@@ -109,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(the first also runs panel c)")
     _backend_flags(rllm)
     rllm.add_argument("--epsilon", type=float, default=0.1, help="exploration probability")
-    rllm.add_argument("--no-calibrate", action="store_true",
-                      help="do not subtract a content-free query's scores")
+    rllm.add_argument("--calibrate", action="store_true",
+                      help="subtract a content-free query's scores (off: in paper-fig5 it "
+                           "makes the embedded model keep every request local)")
 
     prof = sub.add_parser(
         "profile-llm",
@@ -332,7 +333,7 @@ def reproduce(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         sizes=sizes,
         llms=tuple(_llm_specs(args)),
-        calibrate=not args.no_calibrate,
+        calibrate=args.calibrate,
         epsilon=args.epsilon,
         sweep_decider=args.sweep_decider,
         root_seed=args.root_seed,

@@ -17,7 +17,7 @@ and skipped when rerun, so an interrupted :func:`reproduce` called again with th
 settings resumes and ends with the same tables. Seeds come from
 ``numpy.random.SeedSequence(root_seed).spawn(seeds)`` and are shared by every series and
 grid point (common random numbers). Each curve is the mean over seeds with a 95 % Student-t
-confidence band of the seed-to-seed spread.
+confidence band of the seed-to-seed spread (rates: clipped to [0, 1]).
 
 Files in ``out``: ``fig5<p>.png``, ``fig5<p>.csv`` and ``fig5<p>.parquet`` per panel (tidy
 tables with the settings, seeds and package version in their metadata / ``#`` header
@@ -167,7 +167,9 @@ class Settings:
         sizes: :data:`DEFAULT_SIZES` or :data:`QUICK_SIZES` or your own :class:`Sizes`.
         llms: backend specs (:func:`genoff.llm.make_backend`) of the ICL deciders of panels
             a and b; the first one also runs panel c. Default: the embedded SmolLM2.
-        calibrate: content-free calibration of the ICL scores (needed by small models).
+        calibrate: content-free calibration of the ICL scores. Off by default: in
+            ``paper-fig5`` the embedded model then keeps every request at the edge
+            (quality-preferred success ~0.05), while uncalibrated it learns to offload them.
         epsilon: exploration probability of the epsilon-greedy ICL deciders.
         sweep_decider: decider of the delay panels d-f (a name of ``genoff.deciders``).
         combinations: the catalog combinations of panels d-f.
@@ -177,7 +179,7 @@ class Settings:
     scenario: str = "paper-fig5"
     sizes: Sizes = field(default_factory=Sizes)
     llms: tuple[Mapping[str, Any], ...] = ({"kind": "embedded"},)
-    calibrate: bool = True
+    calibrate: bool = False
     epsilon: float = 0.1
     sweep_decider: str = "oracle"
     combinations: tuple[str, ...] = COMBINATIONS
@@ -368,9 +370,15 @@ def _aggregate(rows: list[dict[str, Any]]) -> pd.DataFrame:
     keys = ["panel", "series", "task", "x_name", "x", "metric"]
     for k, grp in per_seed.groupby(keys, sort=False):
         mean, half, std, n = _ci(grp["value"].to_numpy())
-        out.append({**dict(zip(keys, k)), "mean": mean, "ci_low": mean - half,
-                    "ci_high": mean + half, "std": std, "n_seeds": n})
+        lo, hi = mean - half, mean + half
+        if k[-1] in _RATES:  # a share: the interval cannot leave [0, 1]
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
+        out.append({**dict(zip(keys, k)), "mean": mean, "ci_low": lo, "ci_high": hi,
+                    "std": std, "n_seeds": n})
     return pd.DataFrame(out)
+
+
+_RATES = frozenset(("qp_success", "offload_share"))
 
 
 def _learning_table(panel: str, series: Mapping[str, list[RunSpec]], tables, window: int):
