@@ -170,10 +170,13 @@ def run(
     summary = summarize(table)
     summary["wall_time_s"] = wall
     summary["wall_time_per_step_s"] = wall / steps
+    stats = getattr(decider, "stats", None)
+    stats = stats() if callable(stats) else stats
     meta = {
         "genoff_version": __version__,
         "scenario": scenario.to_dict(),
         "decider": decider.config(),
+        "decider_stats": dict(stats) if isinstance(stats, dict) else None,
         "steps": int(steps),
         "seed": int(seed),
         "edge_model": evaluator.edge.name,
