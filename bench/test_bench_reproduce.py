@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 
 import pandas as pd
-
 from genoff import reproduce as rp
 from genoff.sweeps import RUNS_DIR, read_run
 
@@ -47,7 +46,7 @@ def test_reproduce_default_sizes(benchmark, tmp_path):
             "serial_equivalent_s": serial_s,
             "speedup_vs_serial": serial_s / wall,
             "workers": workers,
-            "runs": int(len(runs)),
+            "runs": len(runs),
             "run_seconds_by_decider": by_decider.to_dict(orient="index"),
             "trends": {f"{t.panel}: {t.claim}": t.holds for t in result.trends},
         }

@@ -480,3 +480,26 @@ def test_call_validation(fake: FakeServer) -> None:
         with pytest.raises(ValueError, match="max_new_tokens"):
             b.generate("p", max_new_tokens=0)
     assert not fake.requests
+
+
+def test_reproduce_with_the_openai_backend(llama_url: str, tmp_path) -> None:
+    """Fig. 5(a) with the ICL decider on an OpenAI-compatible server (llama.cpp here, GPT-4o
+    for a user with a key), run in a worker process that builds the backend from its spec."""
+    import json
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from genoff import reproduce as rp
+
+    llm = {"kind": "openai", "model": "smollm2", "base_url": llama_url, "api_key_env": None}
+    sizes = replace(rp.QUICK_SIZES, learn_steps=2, learn_users=3, learn_seeds=1)
+    rp.reproduce(tmp_path, panels="a", settings=rp.Settings(sizes=sizes, llms=(llm,)),
+                 executor="process", workers=1, progress=False)
+    a = pd.read_parquet(tmp_path / "fig5a.parquet")
+    assert set(a["series"]) == {"ICL (smollm2)", "DQN", "oracle"}
+    stats = json.loads((tmp_path / "reproduce.json").read_text())["icl_stats"]
+    st = stats["icl (smollm2)"]
+    assert st["decisions"] == 2 * 3 and st["llm_decisions"] > 0
+    assert st["backend_errors"] == 0 and st["fallbacks"] == 0
+    assert "| icl (smollm2) | 6 |" in (tmp_path / "report.md").read_text()

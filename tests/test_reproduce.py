@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from genoff import cli
 from genoff import reproduce as rp
 from genoff.sweeps import RUNS_DIR
@@ -145,12 +144,20 @@ def test_report_lists_panels_trends_and_oracle_values(quick):
     assert report.count("Oracle reference") == 3  # a, b, c
     assert report.count("oracle reward |") == 3 * 4  # d, e, f x 4 combinations
     assert "**Holds**: average service delay rises with the users per cell" in report
+    # the ICL deciders' counters: every request decided, none by a fallback
+    assert "## ICL decisions" in report
+    stats = json.loads((quick / "reproduce.json").read_text())["icl_stats"]
+    sz = rp.QUICK_SIZES
+    assert set(stats) == {f"{d} (SmolLM2-135M (embedded))" for d in rp._ICL_VARIANTS}
+    for st in stats.values():
+        assert st["decisions"] == sz.learn_seeds * sz.learn_steps * sz.learn_users
+        assert st["llm_decisions"] > 0 and st["fallbacks"] == 0
 
 
 def test_rerun_is_a_resume_that_runs_nothing(quick, tmp_path, monkeypatch):
     before = {p.name: p.stat().st_mtime_ns for p in (quick / RUNS_DIR).iterdir()}
     tables = _tables(quick)
-    import genoff.sweeps as sweeps
+    from genoff import sweeps
 
     def boom(*a, **k):  # pragma: no cover - must not be called
         raise AssertionError("a finished run was run again")

@@ -234,8 +234,8 @@ def _write_dqn(decider, result, out) -> list:
     """Training curve (CSV) and checkpoint of a DQN run, beside the results."""
     from pathlib import Path
 
-    from genoff.dqn import online_curve
     from genoff._io import atomic_write
+    from genoff.dqn import online_curve
 
     out = Path(out)
     curve = online_curve(decider, result.table)

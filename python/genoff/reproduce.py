@@ -681,6 +681,21 @@ def _report(settings: Settings, tables: Mapping[str, pd.DataFrame], trends: Sequ
     return "\n".join(lines)
 
 
+def _stats_lines(llm_stats: Mapping[str, Mapping[str, int]]) -> str:
+    """The ICL deciders' counters, summed over seeds: how many decisions the LLM made and
+    how many fell back (backend errors, unparsable text)."""
+    if not llm_stats:
+        return ""
+    lines = ["## ICL decisions", "",
+             "| decider | decisions | by the LLM | explored | fallbacks | backend errors |",
+             "|---|---|---|---|---|---|"]
+    for label, st in llm_stats.items():
+        lines.append(f"| {label} | {st.get('decisions', 0)} | {st.get('llm_decisions', 0)} | "
+                     f"{st.get('explored', 0)} | {st.get('fallbacks', 0)} | "
+                     f"{st.get('backend_errors', 0)} |")
+    return "\n".join(lines) + "\n"
+
+
 def _oracle_lines(panel: str, t: pd.DataFrame) -> list[str]:
     if panel in ("a", "b", "c"):
         metric = "qp_success" if panel == "b" else "reward"
@@ -819,12 +834,18 @@ def reproduce(
     from genoff.sweeps import RUNS_DIR, read_run
 
     runs: dict[str, pd.DataFrame] = {}
+    llm_stats: dict[str, dict[str, int]] = {}
     for p in panels:
         if p in ("a", "b", "c"):
             for ss in specs_by_panel[p].values():
                 for s in ss:
                     if s.key not in runs:
-                        runs[s.key] = read_run(out / RUNS_DIR / f"{s.key}.parquet")[1]
+                        _, runs[s.key], meta = read_run(out / RUNS_DIR / f"{s.key}.parquet")
+                        if s.decider.startswith("icl"):
+                            label = f"{s.decider} ({_llm_label(s.decider_kwargs['backend'])})"
+                            acc = llm_stats.setdefault(label, {})
+                            for k, v in (meta.get("decider_stats") or {}).items():
+                                acc[k] = acc.get(k, 0) + int(v)
     tables = {p: panel_table(p, settings, runs, summaries) for p in panels}
     trends = check_trends(tables)
     files: list[Path] = []
@@ -835,10 +856,11 @@ def reproduce(
     files += _write_table(summary, out / "runs", _metadata(settings, None))
     wall = time.perf_counter() - t0
     ex_name = executor if isinstance(executor, str) else type(executor).__name__
-    atomic_write_text(out / "report.md", _report(settings, tables, trends, wall, ex_name) + "\n")
+    report = _report(settings, tables, trends, wall, ex_name) + _stats_lines(llm_stats)
+    atomic_write_text(out / "report.md", report + "\n")
     files.append(out / "report.md")
     save_state({"status": "done", "wall_time_s": wall, "executor": ex_name,
-                "trends": [asdict(t) for t in trends]})
+                "trends": [asdict(t) for t in trends], "icl_stats": llm_stats})
     files.append(out / SETTINGS_FILE)
     return ReproduceResult(tables, summary, trends, files, wall)
 
