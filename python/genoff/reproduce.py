@@ -41,7 +41,7 @@ import pandas as pd
 
 from genoff import __version__
 from genoff._io import atomic_write, atomic_write_text
-from genoff.sweeps import RunSpec, _replica_seeds, expand_grid, run_sweep
+from genoff.sweeps import RunSpec, _replica_seeds, check_executor, expand_grid, run_sweep
 
 __all__ = [
     "PANELS",
@@ -798,15 +798,7 @@ def reproduce(
     if bad or not panels:
         raise ValueError(f"panels must be some of {', '.join(PANELS)}, got {panels!r}")
     panels = [p for p in PANELS if p in panels]
-    if isinstance(executor, str):
-        from genoff.sweeps import EXECUTORS
-
-        if executor not in EXECUTORS:
-            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-        if address is not None and executor in ("serial", "process"):
-            raise ValueError(f"address is for the dask and ray executors, not {executor!r}")
-    if workers is not None:
-        _check_int("workers", workers, 1)
+    check_executor(executor, workers, address)  # before anything is written
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, but {out} is a file")

@@ -43,6 +43,7 @@ __all__ = [
     "run_sweep",
     "read_run",
     "make_executor",
+    "check_executor",
     "RayExecutor",
     "EXECUTORS",
     "RUNS_DIR",
@@ -428,6 +429,27 @@ class RayExecutor(cf.Executor):
             self._own = False
 
 
+def check_executor(
+    executor: cf.Executor | str, workers: int | None = None, address: str | None = None
+) -> None:
+    """``ValueError``/``TypeError`` naming the argument unless ``executor`` is an Executor or
+    one of :data:`EXECUTORS`, ``workers`` is None or an integer >= 1, and ``address`` is
+    given only to the dask and ray executors."""
+    if isinstance(executor, str):
+        if executor not in EXECUTORS:
+            raise ValueError(
+                f"executor must be an Executor or one of {', '.join(EXECUTORS)}, got {executor!r}"
+            )
+        if address is not None and executor in ("serial", "process"):
+            raise ValueError(f"address is for the dask and ray executors, not {executor!r}")
+    elif not isinstance(executor, cf.Executor):
+        raise TypeError(f"executor must be an Executor or a string, got {type(executor).__name__}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+    ):
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+
+
 @contextlib.contextmanager
 def make_executor(kind: str = "process", workers: int | None = None, address: str | None = None):
     """An executor of a kind, shut down on exit of the ``with`` block.
@@ -442,14 +464,9 @@ def make_executor(kind: str = "process", workers: int | None = None, address: st
             ``address`` names a cluster.
         address: a dask scheduler (``tcp://host:8786``) or Ray cluster (``auto``) address.
     """
-    if kind not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
-    ):
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    if address is not None and kind in ("serial", "process"):
-        raise ValueError(f"address is for the dask and ray executors, not {kind!r}")
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be a string, got {type(kind).__name__}")
+    check_executor(kind, workers, address)
     n = int(workers) if workers is not None else (os.cpu_count() or 1)
     if kind == "serial":
         yield "serial"
@@ -570,12 +587,7 @@ def run_sweep(
     n_threads_per_run = int(nt)
     if executor is None:
         executor = "process"
-    if isinstance(executor, str) and executor not in EXECUTORS:
-        raise ValueError(
-            f"executor must be an Executor or one of {', '.join(EXECUTORS)}, got {executor!r}"
-        )
-    if not isinstance(executor, (str, cf.Executor)):
-        raise TypeError(f"executor must be an Executor or a string, got {type(executor).__name__}")
+    check_executor(executor, workers, address)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out_dir must be a folder, but {out} is a file")
