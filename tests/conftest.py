@@ -4,7 +4,12 @@ Hypothesis profiles (pick one with ``GENOFF_HYPOTHESIS_PROFILE=<name>``):
 
 * ``default``: modest example counts so the whole suite stays well under a minute on two
   cores; no deadline (the first call of a kernel may pay for thread-pool start-up);
-* ``thorough``: ten times the examples, for a nightly or pre-release run.
+* ``thorough``: ten times the examples, for a nightly or pre-release run;
+* ``fuzz``: the long fuzz campaign (tests marked ``fuzz`` run thousands of cases each):
+  ``GENOFF_HYPOTHESIS_PROFILE=fuzz python -m pytest -m fuzz``.
+
+Fuzz tests take their example count from the profile (they set no ``max_examples``), so
+the normal run fuzzes each entry point a bounded number of times.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ settings.register_profile(
     max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
     print_blob=True,
 )
 settings.load_profile(os.environ.get("GENOFF_HYPOTHESIS_PROFILE", "default"))
