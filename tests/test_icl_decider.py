@@ -201,6 +201,21 @@ def test_calibration_subtracts_the_content_free_scores():
     assert not any(cf in suffixes for _, suffixes, _ in plain.backend.score_calls)
 
 
+def test_batch_calibration_subtracts_the_mean_log_odds_of_the_slot():
+    # every query leans offload (log-odds +0.5 .. +2.5): plain scoring offloads all of them;
+    # batch calibration keeps only the queries above the slot's mean log-odds (+1.5)
+    table = {Q(("chatting", "short")): (-1.0, -0.5), Q(("translation", "middle")): (-1.0, 0.5),
+             Q(("coding", "long")): (-1.0, 1.5)}
+    req = make_requests([0, 1, 4, 0], [0, 1, 2, 0])  # the first query twice: counted once
+    plain = ICLDecider(FakeBackend(table), epsilon=0.0)
+    assert plain.decide(ctx_of(req)).all()
+    batch = ICLDecider(FakeBackend(table), epsilon=0.0, calibrate="batch")
+    assert batch.decide(ctx_of(req)).tolist() == [False, False, True, False]
+    assert batch.config()["calibrate"] == "batch"
+    with pytest.raises(ValueError, match="calibrate"):
+        ICLDecider(FakeBackend(), calibrate="sometimes")
+
+
 def test_non_finite_scores_fall_back():
     table = {Q(("chatting", "short")): (-np.inf, -np.inf), Q(("coding", "long")): (-np.inf, -3.0),
              Q(("translation", "short")): (-2.0, -np.inf)}
@@ -333,7 +348,7 @@ def test_config_records_the_settings():
     c = d.config()
     assert c["name"] == "mine" and c["backend"] == {"name": "fake"}
     assert (c["pool"], c["epsilon"], c["calibrate"], c["mode"], c["fallback"]) == (
-        "latest", 0.25, True, "generate", "offload")
+        "latest", 0.25, "content-free", "generate", "offload")
     assert c["keyword_fields"] == ["service", "size_level"]
     json.dumps(c)  # recorded in run.json
 

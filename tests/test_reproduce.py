@@ -361,7 +361,7 @@ def test_sizes_validation(kwargs, match):
         ({"llms": ({"kind": "gpt"},)}, ValueError, "kind"),
         ({"llms": ({"kind": "openai"},)}, ValueError, "model"),
         ({"llms": ({"kind": "embedded", "temperature": 1},)}, ValueError, "temperature"),
-        ({"calibrate": "yes"}, TypeError, "calibrate"),
+        ({"calibrate": "yes"}, ValueError, "calibrate"),
         ({"root_seed": -1}, ValueError, "root_seed"),
         ({"sizes": {"learn_steps": 3}}, TypeError, "sizes"),
     ],

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -152,6 +153,15 @@ class PromptBuilder:
             else:
                 cols.append(["high" if q else "normal" for q in requests.quality_preferred])
         return list(zip(*cols))
+
+    def vocabulary(self) -> list[tuple[str, ...]]:
+        """Every keyword tuple a request can have, in a fixed order."""
+        words = {
+            "service": [_SERVICE_WORDS[s] for s in SERVICE_TYPES],
+            "size_level": list(self.level_names),
+            "quality_requirement": ["normal", "high"],
+        }
+        return list(itertools.product(*(words[f] for f in self.keyword_fields)))
 
     def content_free(self) -> tuple[str, ...]:
         """Keywords of the content-free query used for calibration."""
@@ -317,6 +327,93 @@ def load_pool(path: str | os.PathLike) -> PrioritizedPool | LatestPool:
         ) from None
 
 
+CALIBRATIONS = ("none", "content-free", "batch")
+
+
+def calibration_mode(calibrate: bool | str) -> str:
+    """``calibrate`` as one of :data:`CALIBRATIONS` (False -> "none", True -> "content-free")."""
+    if isinstance(calibrate, (bool, np.bool_)):
+        return "content-free" if calibrate else "none"
+    if calibrate not in CALIBRATIONS:
+        raise ValueError(f"calibrate must be a bool or one of {CALIBRATIONS}, got {calibrate!r}")
+    return str(calibrate)
+
+
+def batch_calibrate(scores: np.ndarray, queries: Sequence[str]) -> np.ndarray:
+    """Batch calibration (Zhou et al., ICLR 2024) of candidate scores [n, 2].
+
+    The log-odds (offload - local) of each distinct query, minus their mean over the
+    distinct queries, becomes the offload score (local 0): a constant preference of the
+    model for one candidate (e.g. one that is more tokens long) cancels. Rows whose scores
+    are not finite are left out of the mean and stay as they are.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # -inf - -inf: a row the backend could not score
+        logodds = scores[:, 1] - scores[:, 0]
+    first = {q: i for i, q in reversed(list(enumerate(queries)))}
+    distinct = np.array(sorted(first.values()), dtype=np.int64)
+    ok = np.isfinite(logodds[distinct])
+    if not ok.any():
+        return scores
+    shift = float(logodds[distinct][ok].mean())
+    out = scores.copy()
+    fin = np.isfinite(logodds)
+    out[fin, 0] = 0.0
+    out[fin, 1] = logodds[fin] - shift
+    return out
+
+
+class BackendRef:
+    """An LLM backend given as an object, a plain-data spec or nothing (the embedded model).
+
+    A spec (``{"kind": "embedded"}``, see :func:`genoff.llm.make_backend`) and the default
+    are built on first use, in the process that runs, and shared by the deciders of that
+    process that name the same spec.
+    """
+
+    def __init__(self, backend: Backend | Mapping | None, *, needs_logprobs: bool = True) -> None:
+        self._spec: dict | None = None
+        if isinstance(backend, Mapping):
+            from genoff.llm.spec import _check
+
+            self._spec = _check(backend)
+            backend = None
+        elif backend is not None and not isinstance(backend, Backend):
+            raise TypeError("backend must be a genoff.llm backend or a backend spec (a mapping)")
+        self._needs_logprobs = needs_logprobs
+        if backend is not None:
+            self._check(backend)
+        self._backend = backend
+
+    def _check(self, backend: Backend) -> None:
+        if self._needs_logprobs and not backend.supports_logprobs:
+            raise ValueError(
+                "mode='logprob' needs a backend that scores candidates; this one only generates "
+                "(use mode='generate')"
+            )
+
+    def get(self) -> Backend:
+        if self._backend is None:
+            if self._spec is not None:
+                from genoff.llm.spec import make_backend
+
+                backend = make_backend(self._spec, shared=True)
+            else:
+                from genoff.llm import default_backend
+
+                backend = default_backend()
+            self._check(backend)
+            self._backend = backend
+        return self._backend
+
+    def config(self) -> dict:
+        if self._backend is not None:
+            return self._backend.config()
+        if self._spec is not None:
+            return dict(self._spec)
+        return {"name": "embedded (default)"}
+
+
 class ICLDecider(Decider):
     """The paper's in-context-learning decider on the :class:`~genoff.deciders.Decider` interface.
 
@@ -328,8 +425,11 @@ class ICLDecider(Decider):
         pool: "prioritized" (the proposal), "latest" (baseline 1) or a pool object.
         epsilon: exploration probability (0 = baseline 2, no exploration).
         builder: the prompt builder (default: service type + size level keywords).
-        calibrate: subtract the scores of a content-free query from every query's scores
-            (Zhao et al. 2021, "Calibrate Before Use"); counters a small model's bias.
+        calibrate: ``"none"`` (False), ``"content-free"`` (True: subtract the scores of a
+            content-free query, Zhao et al. 2021, "Calibrate Before Use") or ``"batch"``
+            (subtract the mean log-odds over the step's distinct queries, Zhou et al.,
+            "Batch Calibration", ICLR 2024). Both counter a small model's bias toward one
+            candidate; neither is the default (the paper's decider has none).
         mode: "logprob" (eq. 5-6: argmax of candidate log-probabilities) or "generate"
             (greedy text parsed for "local"/"offload"; for backends without log-probs).
         fallback: decision used when the backend fails or its text cannot be parsed
@@ -350,20 +450,13 @@ class ICLDecider(Decider):
         pool: str | PrioritizedPool | LatestPool = "prioritized",
         epsilon: float = 0.1,
         builder: PromptBuilder | None = None,
-        calibrate: bool = False,
+        calibrate: bool | str = False,
         mode: str = "logprob",
         fallback: str = "local",
         seed: int | None = None,
         name: str | None = None,
     ) -> None:
-        self._backend_spec: dict | None = None
-        if isinstance(backend, Mapping):
-            from genoff.llm.spec import _check
-
-            self._backend_spec = _check(backend)  # built on first use, in the process that runs
-            backend = None
-        elif backend is not None and not isinstance(backend, Backend):
-            raise TypeError("backend must be a genoff.llm backend or a backend spec (a mapping)")
+        self._backend_ref = BackendRef(backend, needs_logprobs=mode == "logprob")
         if isinstance(pool, str):
             if pool not in ("prioritized", "latest"):
                 raise ValueError(f"pool must be 'prioritized', 'latest' or a pool object, got {pool!r}")
@@ -376,17 +469,11 @@ class ICLDecider(Decider):
             raise ValueError(f"mode must be 'logprob' or 'generate', got {mode!r}")
         if fallback not in DECISIONS:
             raise ValueError(f"fallback must be one of {DECISIONS}, got {fallback!r}")
-        if backend is not None and mode == "logprob" and not backend.supports_logprobs:
-            raise ValueError(
-                "mode='logprob' needs a backend that scores candidates; this one only generates "
-                "(use mode='generate')"
-            )
-        self._backend = backend
         self.pool = pool
         self.epsilon = float(epsilon)
         self.builder = builder if builder is not None else PromptBuilder()
         self._own_builder = builder is None  # follows the scenario's size-level names
-        self.calibrate = bool(calibrate)
+        self.calibrate = calibration_mode(calibrate)
         self.mode = mode
         self.fallback = fallback
         if name is not None:
@@ -397,21 +484,7 @@ class ICLDecider(Decider):
 
     @property
     def backend(self) -> Backend:
-        if self._backend is None:
-            if self._backend_spec is not None:
-                from genoff.llm.spec import make_backend
-
-                self._backend = make_backend(self._backend_spec, shared=True)
-                if self.mode == "logprob" and not self._backend.supports_logprobs:
-                    raise ValueError(
-                        "mode='logprob' needs a backend that scores candidates; this one only "
-                        "generates (use mode='generate')"
-                    )
-            else:
-                from genoff.llm import default_backend
-
-                self._backend = default_backend()
-        return self._backend
+        return self._backend_ref.get()
 
     def reset(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
@@ -477,8 +550,10 @@ class ICLDecider(Decider):
         try:
             if self.mode == "logprob":
                 scores = self._scores(prefix, queries)
-                if self.calibrate:
+                if self.calibrate == "content-free":
                     scores = scores - self._scores(prefix, [self.builder.query(self.builder.content_free())])[0]
+                elif self.calibrate == "batch":
+                    scores = batch_calibrate(scores, queries)
                 ok = np.isfinite(scores).any(axis=1)
                 choice = np.where(ok, np.argmax(np.where(np.isfinite(scores), scores, -np.inf), axis=1) == 1, fallback)
                 self.stats["fallbacks"] += int((~ok).sum())
@@ -513,13 +588,7 @@ class ICLDecider(Decider):
     def config(self) -> dict:
         return {
             "name": self.name,
-            "backend": (
-                self._backend.config()
-                if self._backend is not None
-                else dict(self._backend_spec)
-                if self._backend_spec is not None
-                else {"name": "embedded (default)"}
-            ),
+            "backend": self._backend_ref.config(),
             "pool": self.pool.kind,
             "epsilon": self.epsilon,
             "keyword_fields": list(self.builder.keyword_fields),
