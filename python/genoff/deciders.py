@@ -24,7 +24,10 @@ if TYPE_CHECKING:  # deciders import without the compiled core (e.g. on a GPU bo
     from genoff.core import Evaluation
     from genoff.sim import StepContext
 
-__all__ = ["Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random", "make_decider", "DECIDERS"]
+__all__ = [
+    "Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random", "make_decider", "DECIDERS",
+    "LLM_DECIDERS",
+]
 
 
 class Decider:
@@ -117,6 +120,20 @@ def _icl_noexplore(**kwargs) -> Decider:
     return ICLDecider(name="icl-noexplore", **kwargs)
 
 
+def _bandit(**kwargs) -> Decider:
+    """Tabular epsilon-greedy bandit on the ICL prompt's keywords (the simplest learner)."""
+    from genoff.bandit import BanditDecider
+
+    return BanditDecider(**kwargs)
+
+
+def _llm_prior(**kwargs) -> Decider:
+    """The recommended LLM decider: the LLM's calibrated prior + Thompson-sampling updates."""
+    from genoff.llm_prior import LLMPriorDecider
+
+    return LLMPriorDecider(**kwargs)
+
+
 def _dqn(**kwargs) -> Decider:
     """Baseline 3: DQN in PyTorch (state eq. 8, action local/offload, reward eq. 10)."""
     from genoff.dqn import DQNDecider
@@ -133,8 +150,14 @@ DECIDERS: dict[str, Callable[..., Decider]] = {
     "icl": _icl,
     "icl-latest": _icl_latest,
     "icl-noexplore": _icl_noexplore,
+    "bandit": _bandit,
+    "llm-prior": _llm_prior,
     "dqn": _dqn,
 }
+
+
+#: Deciders that ask an LLM (they take a ``backend``; their ``stats`` count fallbacks).
+LLM_DECIDERS = frozenset(("icl", "icl-latest", "icl-noexplore", "llm-prior"))
 
 
 def __getattr__(name: str):
