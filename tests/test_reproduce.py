@@ -113,7 +113,11 @@ def test_quick_panel_contents(quick):
     # The oracle satisfies every quality-preferred task in the paper's combinations
     assert (b[b["series"] == "oracle"]["mean"] > 0.5).all()
     c = t["c"]
-    assert set(c["series"]) == {*rp._ICL_VARIANTS.values(), "DQN", "oracle"}
+    assert set(c["series"]) == {*rp._ICL_VARIANTS.values(), "DQN", "oracle", rp._BANDIT, rp._LOCAL}
+    assert {rp._BANDIT, rp._LOCAL} <= set(a["series"])
+    assert any(s.startswith(rp._LLM_PRIOR) for s in a["series"])
+    # panel b also tracks the offload share of regular tasks (its claim needs it)
+    assert set(b[b["task"] == "regular"]["metric"]) == {"offload_share"}
     for p, values in (("d", rp.QUICK_SIZES.users), ("e", rp.QUICK_SIZES.tokens),
                       ("f", rp.QUICK_SIZES.qp_shares)):
         d = t[p][t[p]["metric"] == "delay_s"]
@@ -292,6 +296,74 @@ def test_trend_checks_report_a_failed_claim():
     beaten = rp.check_trends({"d": _delay_table({gemma: [1, 2, 5], "Llama3-8B + GPT-4o": [2, 3, 4]})})
     assert [t.holds for t in beaten] == [True, False]
     assert "Not lowest at: 3" in beaten[1].detail
+
+
+def _b_table(series: dict[str, tuple[list[float], list[float]]]) -> pd.DataFrame:
+    """Panel b rows: series -> (QP success per slot, regular offload share per slot)."""
+    rows = []
+    for s, (success, share) in series.items():
+        for metric, task, ys in (("qp_success", "quality-preferred", success),
+                                 ("offload_share", "regular", share)):
+            for x, y in enumerate(ys):
+                rows.append({"panel": "b", "series": s, "task": task, "x_name": "step",
+                             "x": float(x), "metric": metric, "mean": y, "ci_low": y,
+                             "ci_high": y, "std": 0.0, "n_seeds": 1})
+    return pd.DataFrame(rows)
+
+
+def test_claim_b_fails_for_always_offload_and_holds_for_a_learner():
+    oracle = ([0.95] * 8, [0.0] * 8)
+    t = _b_table({
+        "oracle": oracle,
+        "ICL (learns)": ([0.2, 0.4, 0.6, 0.8, 0.9, 0.9, 0.9, 0.9], [0.05] * 8),
+        "ICL (always offload)": ([1.0] * 8, [1.0] * 8),
+        "ICL (offloads a third of regular tasks)": ([0.2, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9],
+                                                    [0.33] * 8),
+    })
+    verdicts = {tr.claim.split(" learns")[0]: tr for tr in rp.check_trends({"b": t})}
+    assert verdicts["ICL (learns)"].holds
+    assert not verdicts["ICL (always offload)"].holds
+    assert "does not rise" in verdicts["ICL (always offload)"].detail
+    assert "regular-task offloading is off" in verdicts["ICL (always offload)"].detail
+    assert not verdicts["ICL (offloads a third of regular tasks)"].holds
+
+
+def test_claim_b_fails_for_real_always_offload_runs():
+    """Real runs of the always-offload policy through the panel-b table: the check fails."""
+    from genoff import experiments
+    from genoff.deciders import make_decider
+    from genoff.scenario import load_scenario
+    from genoff.sweeps import RunSpec
+
+    sc = load_scenario("paper-fig5")
+    specs = [RunSpec("paper-fig5", decider="offload", steps=6, seed=s) for s in (1, 2)]
+    tables = {s.key: experiments.run(sc, make_decider("offload"), steps=6, seed=s.seed,
+                                     n_threads=1).table for s in specs}
+    t, _ = rp._learning_table("b", {"ICL (always offload)": specs}, tables, window=2)
+    (tr,) = rp.check_trends({"b": t})
+    assert not tr.holds and "regular-task offloading is off" in tr.detail
+
+
+def test_claim_a_is_two_sided():
+    def a_table(icl, dqn):
+        rows = []
+        for s, y in (("ICL (x)", icl), ("DQN", dqn), ("oracle", 20.0)):
+            for task in ("regular", "quality-preferred"):
+                for x in range(4):
+                    rows.append({"panel": "a", "series": s, "task": task, "x_name": "step",
+                                 "x": float(x), "metric": "reward", "mean": y, "ci_low": y,
+                                 "ci_high": y, "std": 0.0, "n_seeds": 1})
+        return pd.DataFrame(rows)
+
+    assert all(t.holds for t in rp.check_trends({"a": a_table(10.5, 10.0)}))
+    assert not any(t.holds for t in rp.check_trends({"a": a_table(12.0, 10.0)}))  # far above
+    assert not any(t.holds for t in rp.check_trends({"a": a_table(8.0, 10.0)}))
+
+
+def test_series_whose_llm_fell_back_are_not_measured():
+    t = _b_table({"oracle": ([0.95] * 4, [0.0] * 4), "ICL (down)": ([0.0] * 4, [0.0] * 4)})
+    (tr,) = rp.check_trends({"b": t}, not_measured=["ICL (down)"])
+    assert tr.verdict == "not measured" and tr.line().startswith("not measured")
 
 
 # -- bad input ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -33,3 +33,62 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """:func:`atomic_write` of a UTF-8 text."""
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) -> list[Path]:
+    """Write ``table`` (a pandas DataFrame) as ``stem.parquet`` and ``stem.csv``, atomically.
+
+    The Parquet file carries ``meta`` as JSON under the schema metadata key ``genoff``; the
+    CSV starts with ``# genoff <version>`` and one ``# <key> <json>`` line per entry of
+    ``csv_header`` (read it back with ``pandas.read_csv(path, comment="#")``).
+    Returns ``[csv_path, parquet_path]``.
+    """
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta_json = json.dumps(meta, sort_keys=True, default=_json_default)
+
+    def parquet(tmp: str) -> None:
+        t = pa.Table.from_pandas(table, preserve_index=False)
+        pq.write_table(t.replace_schema_metadata({**(t.schema.metadata or {}),
+                                                  b"genoff": meta_json.encode()}), tmp)
+
+    def csv(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(f"# genoff {meta.get('genoff_version', '')}\n")
+            for key, value in csv_header.items():
+                f.write(f"# {key} {json.dumps(value, sort_keys=True, default=_json_default)}\n")
+            table.to_csv(f, index=False)
+
+    stem = Path(stem)
+    pq_path, csv_path = stem.with_suffix(".parquet"), stem.with_suffix(".csv")
+    atomic_write(pq_path, parquet)
+    atomic_write(csv_path, csv)
+    return [csv_path, pq_path]
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, (np.ndarray, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def toml_value(text: str):
+    """A value as TOML reads it (numbers, booleans, quoted strings, arrays); a bare word is
+    returned as the string itself (so ``--set llm.edge=gemma-7b`` needs no quotes)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text

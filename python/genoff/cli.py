@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from genoff._io import toml_value
+
 
 def _nonneg_int(text: str) -> int:
     v = int(text)
@@ -36,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--scenario", default="paper", help="built-in name (paper, 3gpp-57) or TOML path")
     sim.add_argument("--decider", default="oracle",
-                     help="oracle, local, offload, random, icl, icl-latest, icl-noexplore, dqn")
+                     help="oracle, local, offload, random, bandit, llm-prior (the recommended "
+                          "LLM decider), icl, icl-latest, icl-noexplore, dqn")
     sim.add_argument("--steps", type=_pos_int, default=100, help="time slots to simulate")
     sim.add_argument("--users", type=_pos_int, default=None, help="users per cell (overrides the scenario)")
     sim.add_argument("--mode", choices=["analytic", "tti"], default=None,
@@ -48,17 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--force", action="store_true", help="overwrite results already in --out")
     sim.add_argument("--threads", type=_nonneg_int, default=0, help="core threads, 0 = all")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    icl = sim.add_argument_group("in-context-learning deciders (icl, icl-latest, icl-noexplore)")
+    icl = sim.add_argument_group(
+        "LLM deciders (llm-prior, icl, icl-latest, icl-noexplore) and the bandit")
     icl.add_argument("--backend", choices=["embedded", "transformers", "openai"], default="embedded",
                      help="embedded SmolLM2 (offline), a transformers model, or an OpenAI-compatible server")
     icl.add_argument("--model", default=None,
                      help="transformers: local folder or hub id; openai: the model name (e.g. gpt-4o)")
     _backend_flags(icl)
-    icl.add_argument("--epsilon", type=float, default=None, help="exploration probability")
+    icl.add_argument("--epsilon", type=float, default=None,
+                     help="exploration probability (icl deciders, bandit)")
     icl.add_argument("--pool", choices=["prioritized", "latest"], default=None,
                      help="experience pool (default: the decider's)")
-    icl.add_argument("--calibrate", action="store_true",
-                     help="subtract a content-free query's scores (helps small models)")
+    _calibrate_flag(icl)
+    _fallback_flag(icl)
     icl.add_argument("--icl-mode", choices=["logprob", "generate"], default="logprob",
                      help="score candidates (eq. 5-6) or generate and parse")
 
@@ -109,9 +114,42 @@ def build_parser() -> argparse.ArgumentParser:
                            "(the first also runs panel c)")
     _backend_flags(rllm)
     rllm.add_argument("--epsilon", type=float, default=0.1, help="exploration probability")
-    rllm.add_argument("--calibrate", action="store_true",
-                      help="subtract a content-free query's scores (off: in paper-fig5 it "
-                           "makes the embedded model keep every request local)")
+    _calibrate_flag(rllm, "ICL deciders: ")
+    _fallback_flag(rllm)
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="deciders x scenarios x seeds side by side: fraction of the oracle per window, "
+             "QP success, offload shares, s/slot",
+        description="Run (or resume) deciders x scenarios x seeds on the same requests and "
+        "write compare.md, compare.csv/.parquet (mean, std, min, max), compare_runs.csv/"
+        ".parquet (one row per run) and compare.png (reward per slot). This is how to choose "
+        "a decider. Rerun the same command after an interruption to resume.",
+    )
+    cmp_.add_argument("--out", required=True, help="output folder (created; resumable)")
+    cmp_.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                      help="built-in name or TOML path; repeat for several (default: paper)")
+    cmp_.add_argument("--deciders", default="oracle,local,bandit,icl,llm-prior,dqn",
+                      help="comma-separated names, each optionally NAME:KEY=VALUE "
+                           "(e.g. icl:calibrate='batch')")
+    cmp_.add_argument("--seeds", type=_pos_int, default=3, help="seeds per decider")
+    cmp_.add_argument("--steps", type=_pos_int, default=40, help="slots per run")
+    cmp_.add_argument("--windows", default=None,
+                      help="slot ranges, e.g. 0-4,5-19,20-39 (the default, clipped to --steps)")
+    cmp_.add_argument("--root-seed", type=_nonneg_int, default=0, help="seeds every run")
+    cmp_.add_argument("--executor", choices=["process", "serial", "dask", "ray"],
+                      default="process", help="where runs execute (dask/ray: optional extras)")
+    cmp_.add_argument("--workers", type=_pos_int, default=None,
+                      help="parallel runs (default: one per CPU core; one thread each)")
+    cmp_.add_argument("--address", default=None, help="dask scheduler or Ray cluster address")
+    cmp_.add_argument("--force", action="store_true",
+                      help="overwrite the tables of a comparison with other settings in --out")
+    cmp_.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cllm = cmp_.add_argument_group("LLM of the LLM deciders")
+    cllm.add_argument("--llm", default="embedded", metavar="SPEC",
+                      help="embedded (default), openai:MODEL or transformers:PATH")
+    _backend_flags(cllm)
+    _fallback_flag(cllm)
 
     prof = sub.add_parser(
         "profile-llm",
@@ -137,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _calibrate_flag(group, prefix: str = "") -> None:
+    group.add_argument(
+        "--calibrate", nargs="?", const="content-free", default=None,
+        choices=["none", "content-free", "batch"],
+        help=prefix + "calibration of the LLM's scores: content-free (the flag alone: subtract "
+             "a content-free query's scores) or batch (subtract the mean log-odds of the "
+             "slot's queries); default: none for icl*, batch for llm-prior")
+
+
+def _fallback_flag(group) -> None:
+    group.add_argument(
+        "--allow-fallbacks", action="store_true",
+        help="exit 0 even when more than 5%% of the LLM's decisions fell back (backend "
+             "unreachable, missing key, garbage replies); otherwise that is an error (exit 3)")
+
+
 def _backend_flags(group) -> None:
     """Settings of the transformers and OpenAI-compatible backends."""
     group.add_argument("--base-url", default="https://api.openai.com",
@@ -155,20 +209,8 @@ def _parse_overrides(items: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = _toml_value(value.strip())
+        out[key.strip()] = toml_value(value.strip())
     return out
-
-
-def _toml_value(text: str):
-    """A --set value as TOML would read it (numbers, booleans, strings, arrays)."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # a bare word: a string
 
 
 def _backend_spec(args: argparse.Namespace, backend: str | None = None,
@@ -197,19 +239,41 @@ def _backend_spec(args: argparse.Namespace, backend: str | None = None,
     return spec
 
 
-def _icl_kwargs(args: argparse.Namespace) -> dict:
-    """Decider options from the ICL flags (only for the icl deciders)."""
-    if not args.decider.startswith("icl"):
+def _decider_kwargs(args: argparse.Namespace) -> dict:
+    """Decider options from the LLM and bandit flags."""
+    from genoff.deciders import LLM_DECIDERS
+
+    if args.decider == "bandit":
+        return {} if args.epsilon is None else {"epsilon": args.epsilon}
+    if args.decider not in LLM_DECIDERS:
         return {}
-    kwargs: dict = {"seed": args.seed, "calibrate": args.calibrate, "mode": args.icl_mode}
+    from genoff.llm import make_backend
+
+    kwargs: dict = {"seed": args.seed, "backend": make_backend(_backend_spec(args))}
+    if args.decider == "llm-prior":
+        if args.calibrate is not None:
+            kwargs["calibrate"] = args.calibrate
+        return kwargs
+    kwargs.update(calibrate=args.calibrate or "none", mode=args.icl_mode)
     if args.epsilon is not None:
         kwargs["epsilon"] = args.epsilon
     if args.pool is not None:
         kwargs["pool"] = args.pool
-    from genoff.llm import make_backend
-
-    kwargs["backend"] = make_backend(_backend_spec(args))
     return kwargs
+
+
+def _check_fallbacks(command: str, decider_name: str, stats, allow: bool) -> int:
+    """Warn when the LLM's decisions mostly fell back; exit status 3 unless allowed."""
+    from genoff.compare import MAX_FALLBACK_SHARE, fallback_share
+
+    share = fallback_share(stats)
+    if share <= MAX_FALLBACK_SHARE:
+        return 0
+    detail = ", ".join(f"{k} {v}" for k, v in (stats or {}).items())
+    print(f"genoff {command}: warning: {share:.0%} of {decider_name}'s decisions fell back "
+          f"without the LLM ({detail}); this run does not measure the LLM"
+          + ("" if allow else " (exit 3; --allow-fallbacks to accept)"), file=sys.stderr)
+    return 0 if allow else 3
 
 
 DQN_FILES = ("training_curve.csv", "dqn.pt", "dqn.json")
@@ -264,7 +328,7 @@ def simulate(args: argparse.Namespace) -> int:
     if is_dqn:
         decider = _make_dqn(args)
     else:
-        decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
+        decider = deciders.make_decider(args.decider, **_decider_kwargs(args))
     if args.out is not None:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise ValueError(f"--out must be a folder, but {args.out} is a file")
@@ -304,7 +368,7 @@ def simulate(args: argparse.Namespace) -> int:
         if is_dqn:
             paths += _write_dqn(decider, result, args.out)
         print("wrote " + ", ".join(str(p) for p in paths))
-    return 0
+    return _check_fallbacks("simulate", decider.name, stats, args.allow_fallbacks)
 
 
 def _llm_specs(args: argparse.Namespace) -> list[dict]:
@@ -333,7 +397,7 @@ def reproduce(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         sizes=sizes,
         llms=tuple(_llm_specs(args)),
-        calibrate=args.calibrate,
+        calibrate=args.calibrate or False,
         epsilon=args.epsilon,
         sweep_decider=args.sweep_decider,
         root_seed=args.root_seed,
@@ -356,7 +420,44 @@ def reproduce(args: argparse.Namespace) -> int:
         print(f"Fig. 5({t.panel}) {t.line()}")
     print(f"wrote {len(result.files)} files to {args.out} in {result.wall_time_s:.1f} s "
           f"(report: {args.out}/report.md)")
-    return 0
+    return _report_not_measured("reproduce", result.not_measured, args.allow_fallbacks)
+
+
+def _report_not_measured(command: str, not_measured, allow: bool) -> int:
+    if not not_measured:
+        return 0
+    items = (not_measured.items() if isinstance(not_measured, dict)
+             else [(f"{d} on {s}", f) for s, d, f in not_measured])
+    for label, share in items:
+        print(f"genoff {command}: warning: {label}: {share:.0%} of the LLM's decisions fell "
+              "back (backend errors or unparsable replies): not measured", file=sys.stderr)
+    if allow:
+        return 0
+    print(f"genoff {command}: exit 3: LLM series not measured (--allow-fallbacks to accept)",
+          file=sys.stderr)
+    return 3
+
+
+def compare(args: argparse.Namespace) -> int:
+    from genoff import compare as cmp
+
+    windows = cmp.parse_windows(args.windows) if args.windows is not None else None
+    entries = [cmp.parse_decider(d) for d in args.deciders.split(",") if d.strip()]
+    llm = _llm_specs(argparse.Namespace(**{**vars(args), "llm": [args.llm]}))[0]
+    try:
+        result = cmp.compare(
+            args.out, scenarios=args.scenario or ["paper"], deciders=entries, seeds=args.seeds,
+            steps=args.steps, root_seed=args.root_seed, windows=windows, llm=llm,
+            executor=args.executor, workers=args.workers, address=args.address,
+            force=args.force, progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept in {args.out}/runs; rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    print(result.markdown, end="")
+    print(f"wrote {len(result.files)} files to {args.out} in {result.wall_time_s:.1f} s")
+    return _report_not_measured("compare", result.not_measured, args.allow_fallbacks)
 
 
 def profile_llm(args: argparse.Namespace) -> int:
@@ -411,6 +512,12 @@ def _main(argv: list[str] | None) -> int:
         except (ValueError, TypeError, KeyError, ImportError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff reproduce: error: {msg}\n")
+    if args.command == "compare":
+        try:
+            return compare(args)
+        except (ValueError, TypeError, KeyError, ImportError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            parser.exit(2, f"genoff compare: error: {msg}\n")
     if args.command == "profile-llm":
         try:
             return profile_llm(args)
