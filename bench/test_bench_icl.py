@@ -1,4 +1,4 @@
-"""ICL decision step for 20 users: shared-prefix batched scoring vs one generate per request.
+"""ICL decision step for 20 users: shared-prefix batched scoring vs one generate per query.
 
 Same model (the embedded SmolLM2-135M-Instruct, float32 on CPU), same prompts (genoff's ICL
 prompt with a 15-example pool; 20 requests with 9 distinct keyword tuples):
@@ -7,7 +7,8 @@ prompt with a 15-example pool; 20 requests with 9 distinct keyword tuples):
   distinct queries scored in one batched pass on its key/value cache;
 * ``shared-incremental``: the pool changed by one example since the last step (the usual
   case while learning): only the prefix tokens after the change are recomputed;
-* ``naive``: one greedy ``generate`` (2 new tokens) per request with the full prompt.
+* ``naive``: one greedy ``generate`` (2 new tokens) per distinct query with the full prompt
+  (the same de-duplication as the shared-prefix scorer: identical requests are decided once).
 
 Run: ``HF_HUB_OFFLINE=1 python -m pytest bench/test_bench_icl.py --benchmark-group-by=group``.
 """
@@ -87,8 +88,9 @@ def test_icl_step_naive(benchmark, backend, step):
     prefix_a, _, queries = step
     benchmark.group = "icl-step-20-users"
 
-    def run():
-        return [backend.generate(prefix_a + q, max_new_tokens=2) for q in queries]
+    def run():  # the same de-duplication as _shared: one generate per distinct query
+        text = {q: backend.generate(prefix_a + q, max_new_tokens=2) for q in dict.fromkeys(queries)}
+        return [text[q] for q in queries]
 
     texts = benchmark.pedantic(run, rounds=2, warmup_rounds=0)
     assert len(texts) == USERS
