@@ -197,3 +197,37 @@ def test_cli_exits_nonzero_when_the_llm_decisions_fall_back(tmp_path):
     p = _simulate("--allow-fallbacks")
     assert p.returncode == 0, p.stderr
     assert "fell back" in p.stderr  # still said
+
+
+def test_state_round_trip_continues_exactly(tmp_path):
+    """save_state / load_state (resumed runs): the same decisions as an uninterrupted run."""
+    from genoff.bandit import BanditDecider
+
+    lo = _leaning()
+    rng = np.random.default_rng(2)
+    reqs = [make_requests(rng.integers(0, 5, 20), rng.integers(0, 3, 20)) for _ in range(8)]
+
+    def play(d, steps):
+        out = []
+        for step in steps:
+            off = d.decide(ctx_of(reqs[step], step))
+            d.observe(ctx_of(reqs[step], step), off,
+                      outcome(np.where(off, 3.0, 1.0) + step, np.zeros(20, bool)))
+            out.append(off)
+        return out
+
+    for make in (lambda: LLMPriorDecider(FakeBackend(_table(lo)), seed=9),
+                 lambda: BanditDecider(seed=9)):
+        whole = play(make(), range(8))
+        first = make()
+        part = play(first, range(4))
+        folder = tmp_path / type(first).__name__
+        folder.mkdir()
+        first.save_state(folder)
+        fresh = make()
+        fresh.load_state(folder)
+        part += play(fresh, range(4, 8))
+        assert all((a == b).all() for a, b in zip(whole, part))
+        assert fresh.stats["decisions"] == 8 * 20  # the counters continue too
+        if isinstance(fresh, LLMPriorDecider):
+            assert len(fresh.backend.score_calls) == 0  # the prior came from the file

@@ -366,6 +366,19 @@ def test_series_whose_llm_fell_back_are_not_measured():
     assert tr.verdict == "not measured" and tr.line().startswith("not measured")
 
 
+def test_cli_exits_3_when_the_llm_series_fell_back(tmp_path, capsys):
+    """An unreachable server: the ICL series is "not measured" in the report, exit 3."""
+    argv = ["reproduce", "--out", str(tmp_path / "r"), "--panels", "b", "--quick", "--seeds", "1",
+            "--steps", "2", "--executor", "serial", "--no-progress", "--llm", "openai:m",
+            "--base-url", "http://127.0.0.1:9", "--api-key-env", "GENOFF_TEST_NO_SUCH_KEY"]
+    assert cli.main(argv) == 3
+    err = capsys.readouterr().err
+    assert "not measured" in err and "Traceback" not in err
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "**Not measured**" in report and "**Holds**" not in report
+    assert cli.main(argv + ["--allow-fallbacks"]) == 0
+
+
 # -- bad input ----------------------------------------------------------------------------
 
 

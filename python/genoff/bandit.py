@@ -14,7 +14,10 @@ should beat it to earn its place (the README's comparison table).
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
@@ -198,4 +201,29 @@ class BanditDecider(KeywordDecider):
     def config(self) -> dict:
         return {"name": self.name, "epsilon": self.epsilon,
                 "keyword_fields": list(self.builder.keyword_fields)}
+
+    # -- resuming a run ------------------------------------------------------------------
+    resumable = True
+
+    def state_dict(self) -> dict:
+        """Everything a run needs to continue exactly (plain JSON data)."""
+        return {"table": self.table.to_dict(), "rng_state": self._rng.bit_generator.state,
+                "stats": dict(self.stats)}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.table = RewardTable.from_dict(state["table"])
+        self._rng.bit_generator.state = state["rng_state"]
+        self.stats = dict(state["stats"])
+
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """Write :meth:`state_dict` into ``folder/<name>.json``."""
+        (Path(folder) / f"{self.name}.json").write_text(json.dumps(self.state_dict()),
+                                                        encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        path = Path(folder) / f"{self.name}.json"
+        try:
+            self.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path} is not a saved {self.name} state ({e})") from None
 

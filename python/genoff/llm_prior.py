@@ -46,7 +46,10 @@ succeeds); the CLI turns a fallback share above 5 % into an error.
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
@@ -214,6 +217,43 @@ class LLMPriorDecider(KeywordDecider):
     def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
         for kw, a, r in zip(self._keywords(ctx.requests), offload, outcome.reward):
             self.table.update(kw, int(bool(a)), float(r))
+
+    # -- resuming a run ------------------------------------------------------------------
+    resumable = True
+
+    def state_dict(self) -> dict:
+        """Everything a run needs to continue exactly, the model's prior included (so a
+        resumed run does not ask the model again): plain JSON data."""
+        return {
+            "table": self.table.to_dict(),
+            "rng_state": self._rng.bit_generator.state,
+            "stats": dict(self.stats),
+            "prior": None if self._prior is None else [[list(k), v] for k, v in self._prior.items()],
+            "prior_for": None if self._prior_for is None else json.loads(json.dumps(self._prior_for)),
+        }
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.table = RewardTable.from_dict(state["table"])
+        self._rng.bit_generator.state = state["rng_state"]
+        self.stats = dict(state["stats"])
+        if state["prior"] is None:
+            self._prior = self._prior_for = None
+        else:
+            self._prior = {tuple(k): float(v) for k, v in state["prior"]}
+            f = state["prior_for"]
+            self._prior_for = (tuple(f[0]), tuple(f[1]), f[2], bool(f[3]))
+
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """Write :meth:`state_dict` into ``folder/llm-prior.json``."""
+        (Path(folder) / "llm-prior.json").write_text(json.dumps(self.state_dict()),
+                                                     encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        path = Path(folder) / "llm-prior.json"
+        try:
+            self.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"{path} is not a saved llm-prior state ({e})") from None
 
     def config(self) -> dict:
         return {
