@@ -212,6 +212,25 @@ def test_nf4_on_cpu_loads_and_scores_close_to_fp32(embedded):
         assert not np.allclose(a, b, atol=1e-3)  # really quantized
 
 
+def test_llm_prior_decides_with_an_nf4_backend(embedded):
+    """The recommended decider on a 4-bit model: a finite prior for every keyword tuple,
+    close in rank to the fp32 model's, and a run without fallbacks."""
+    from genoff import experiments
+    from genoff.llm_prior import LLMPriorDecider
+    from genoff.scenario import load_scenario
+
+    q = TransformersBackend(embedded_model_path(), quantization="nf4")
+    d4 = LLMPriorDecider(q, seed=0)
+    p4, p32 = d4.prior(), LLMPriorDecider(embedded, seed=0).prior()
+    assert set(p4) == set(p32) == set(PromptBuilder().vocabulary())
+    keys = sorted(p32)
+    rank_corr = np.corrcoef(np.argsort(np.argsort([p4[k] for k in keys])),
+                            np.argsort(np.argsort([p32[k] for k in keys])))[0, 1]
+    assert rank_corr > 0.6
+    r = experiments.run(load_scenario("paper"), d4, steps=2, seed=0, n_threads=1)
+    assert r.meta["decider_stats"]["fallbacks"] == 0
+
+
 def test_profile_llm_writes_a_catalog_entry(tmp_path, capsys):
     from genoff.catalog import load_catalog
     from genoff.cli import main

@@ -128,6 +128,30 @@ def test_real_base_url_forms_agree(llama_url: str, real: OpenAIBackend) -> None:
                            real.score(MIXED, QUERIES[:2], CANDIDATES))
 
 
+def test_llm_prior_with_the_real_server(real: OpenAIBackend) -> None:
+    """The recommended decider through the OpenAI-compatible backend: one scoring pass over
+    the keyword vocabulary. SmolLM2 on llama.cpp never shows " offload"'s first token among
+    its top log-probs (zero-shot), so it gives no prior: every decision is a counted
+    fallback (the CLI then exits 3), and the model is not asked again."""
+    from genoff.llm_prior import LLMPriorDecider
+    from genoff.sim import StepContext
+    from genoff.tasks import Requests
+
+    d = LLMPriorDecider(real, seed=0)
+    assert d.prior() == {}
+    assert d.stats["uninformative_prior"] == 1 and d.stats["scored_queries"] == 15
+    n = 10
+    svc = np.arange(n) % 5
+    req = Requests(user=np.arange(n), service=svc, quality_preferred=svc >= 3,
+                   quality_req=np.full(n, 45.0), n_tokens=np.full(n, 500),
+                   est_tokens=np.full(n, 500.0), size_level=np.arange(n) % 3)
+    off = d.decide(StepContext(0, req, None, None))
+    assert off.shape == (n,) and off.dtype == bool
+    d.decide(StepContext(1, req, None, None))
+    assert d.stats["backend_errors"] == 0 and d.stats["scored_queries"] == 15
+    assert d.stats["fallbacks"] == d.stats["decisions"] == 2 * n
+
+
 def test_real_generate(real: OpenAIBackend) -> None:
     text = real.generate("The capital of France is", max_new_tokens=4)
     assert isinstance(text, str) and text.strip()

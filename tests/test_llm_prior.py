@@ -133,6 +133,27 @@ def test_garbage_scores_are_a_failure():
     assert len(fake.score_calls) == 2
 
 
+def test_candidates_outside_the_top_log_probs():
+    # offload visible for two tuples only: the others get a bound below them (a prior that
+    # leans local), not a missing prior
+    vocab = B.vocabulary()
+    table = {Q(k): (-1.0, -np.inf) for k in vocab}
+    table[Q(("coding", "long"))] = (-1.0, -0.5)
+    table[Q(("coding", "short"))] = (-1.0, -2.0)
+    d = LLMPriorDecider(FakeBackend(table), seed=0)
+    prior = d.prior()
+    assert len(prior) == len(vocab)
+    assert prior[("coding", "long")] > prior[("coding", "short")] > prior[("chatting", "short")]
+    # never visible: no prior at all; fallbacks, not rescored every slot
+    blind = FakeBackend({Q(k): (-1.0 - 0.1 * i, -np.inf) for i, k in enumerate(vocab)})
+    d = LLMPriorDecider(blind, seed=0)
+    req = make_requests([0, 3], [0, 1])
+    d.decide(ctx_of(req))
+    d.decide(ctx_of(req, 1))
+    assert d.prior() == {} and d.stats["uninformative_prior"] == 1
+    assert d.stats["fallbacks"] == 4 and len(blind.score_calls) == 1
+
+
 class _GenerateOnly(Backend):
     supports_logprobs = False
 

@@ -84,11 +84,15 @@ def test_quick_tables_carry_settings_seeds_and_version(quick):
         assert len(csv) == len(parquet) > 0
     runs = pd.read_parquet(quick / "runs.parquet")
     assert len(runs) == len(set(runs["key"]))
-    # panels a-c share their ICL and DQN runs: 4 learning deciders x seeds
-    assert set(runs["decider"]) == {"icl", "icl-latest", "icl-noexplore", "dqn", "oracle"}
+    # panels a-c share their runs: 4 learning deciders + 3 references (llm-prior in a and
+    # b, bandit and always-local in a-c) x seeds
+    assert set(runs["decider"]) == {"icl", "icl-latest", "icl-noexplore", "dqn", "oracle",
+                                    "llm-prior", "bandit", "local"}
     learning = runs[runs["decider"] != "oracle"]
-    assert len(learning) == 4 * rp.QUICK_SIZES.learn_seeds
+    assert len(learning) == 7 * rp.QUICK_SIZES.learn_seeds
     assert set(learning[learning["decider"] == "icl"]["panels"]) == {"a,b,c"}
+    assert set(learning[learning["decider"] == "llm-prior"]["panels"]) == {"a,b"}
+    assert set(learning[learning["decider"] == "bandit"]["panels"]) == {"a,b,c"}
     sz = rp.QUICK_SIZES
     assert (runs["decider"] == "oracle").sum() == sz.sweep_seeds * 4 * (
         len(sz.users) + len(sz.tokens) + len(sz.qp_shares))

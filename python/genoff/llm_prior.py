@@ -66,6 +66,22 @@ __all__ = ["LLMPriorDecider"]
 
 
 
+def _clip_invisible(scores: np.ndarray) -> np.ndarray:
+    """Candidates a backend could not see (``-inf``: outside an API's top log-probs) get a
+    score just below the lowest finite score of their column: at most as likely as where it
+    was seen. Rows with no finite score, and columns never seen, stay as they are."""
+    scores = np.array(scores, dtype=np.float64)
+    fin = np.isfinite(scores)
+    if fin.all() or not fin.any():
+        return scores
+    for c in range(scores.shape[1]):
+        col = fin[:, c]
+        if col.any():
+            rows = ~col & fin.any(axis=1)
+            scores[rows, c] = float(scores[col, c].min()) - 1.0
+    return scores
+
+
 class LLMPriorDecider(KeywordDecider):
     """The LLM's batch-calibrated zero-shot log-odds as the prior of a Thompson-sampling bandit.
 
@@ -127,6 +143,7 @@ class LLMPriorDecider(KeywordDecider):
             "backend_errors": 0,
             "scored_queries": 0,
             "explored": 0,
+            "uninformative_prior": 0,
         }
 
     # -- the prior -------------------------------------------------------------------------
@@ -139,6 +156,7 @@ class LLMPriorDecider(KeywordDecider):
         b = self.builder
         key = (b.keyword_fields, b.level_names, self.calibrate, self.standardize)
         if self._prior is not None and self._prior_for == key:
+            self.stats["uninformative_prior"] = int(not self._prior)
             return self._prior
         vocab = b.vocabulary()
         queries = [b.query(k) for k in vocab]
@@ -154,17 +172,25 @@ class LLMPriorDecider(KeywordDecider):
         except BackendError:
             self.stats["backend_errors"] += 1
             return {}
-        with np.errstate(invalid="ignore"):  # -inf - -inf: the tuple has no prior
-            logodds = self._logodds(scores, queries)
-        if self.standardize:
-            fin = logodds[np.isfinite(logodds)]
-            sd = float(fin.std()) if fin.size > 1 else 0.0
-            logodds = logodds / sd if sd > 0 else logodds
-        prior = {k: float(v) for k, v in zip(vocab, logodds) if math.isfinite(v)}
-        if prior:  # nothing finite (a garbage reply) counts as a failure: retry next time
-            self._prior, self._prior_for = prior, key
-        else:
+        visible = np.isfinite(scores)
+        if scores.ndim != 2 or not visible.any():
+            # nothing usable (a garbage reply) counts as a failure: retried next time
             self.stats["backend_errors"] += 1
+            return {}
+        with np.errstate(invalid="ignore"):  # -inf - -inf: the tuple has no prior
+            logodds = self._logodds(_clip_invisible(scores), queries)
+        fin = logodds[np.isfinite(logodds)]
+        spread = float(fin.std()) if fin.size > 1 else 0.0
+        if not visible.any(axis=0).all() or spread <= 1e-12:
+            # a candidate the backend never showed (e.g. outside an API's top log-probs for
+            # every tuple), or no tuple ranked above another: the model gives no prior.
+            # Its decisions count as fallbacks; not rescored (the answer would not change).
+            self._prior, self._prior_for = {}, key
+            return self.prior()
+        if self.standardize:
+            logodds = logodds / spread
+        prior = {k: float(v) for k, v in zip(vocab, logodds) if math.isfinite(v)}
+        self._prior, self._prior_for = prior, key
         return prior
 
     def _logodds(self, scores: np.ndarray, queries: list[str]) -> np.ndarray:
