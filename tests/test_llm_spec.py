@@ -46,7 +46,7 @@ def test_openai_spec_builds_the_client_without_contacting_the_server():
 def test_icl_decider_from_a_spec_is_plain_data_until_used():
     d = ICLDecider(backend={"kind": "embedded"}, calibrate=True)
     # nothing loaded yet; the config records the spec
-    assert d._backend is None
+    assert d._backend_ref._backend is None
     assert d.config()["backend"] == {"kind": "embedded"}
     json.dumps(d.config())
     b = d.backend

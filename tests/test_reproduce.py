@@ -115,7 +115,8 @@ def test_quick_panel_contents(quick):
     b = t["b"]
     assert b["mean"].between(0, 1).all()
     # The oracle satisfies every quality-preferred task in the paper's combinations
-    assert (b[b["series"] == "oracle"]["mean"] > 0.5).all()
+    qp = b[b["metric"] == "qp_success"]
+    assert (qp[qp["series"] == "oracle"]["mean"] > 0.5).all()
     c = t["c"]
     assert set(c["series"]) == {*rp._ICL_VARIANTS.values(), "DQN", "oracle", rp._BANDIT, rp._LOCAL}
     assert {rp._BANDIT, rp._LOCAL} <= set(a["series"])
@@ -151,7 +152,8 @@ def test_report_lists_panels_trends_and_oracle_values(quick):
         assert f"](fig5{p}.png)" in report
     assert report.count("Oracle reference") == 3  # a, b, c
     assert report.count("oracle reward |") == 3 * 4  # d, e, f x 4 combinations
-    assert "**Holds**: average service delay rises with the users per cell" in report
+    assert ("**Holds**: consistency check of the model's inputs: average service delay rises "
+            "with the users per cell") in report
     # the ICL deciders' counters: every request decided, none by a fallback
     assert "## ICL decisions" in report
     stats = json.loads((quick / "reproduce.json").read_text())["icl_stats"]
@@ -473,7 +475,9 @@ def test_settings_round_trip_and_seeds():
     assert len(s.learn_seeds()) == rp.DEFAULT_SIZES.learn_seeds
     # replica seeds are SeedSequence children, shared by every series / grid point
     specs = rp.panel_specs(s, "a")
-    assert list(specs) == ["ICL (SmolLM2-135M (embedded))", "ICL (gpt-4o)", "DQN"]
+    assert list(specs) == ["ICL (SmolLM2-135M (embedded))", "ICL (gpt-4o)",
+                           "LLM prior + Thompson sampling (SmolLM2-135M (embedded))", "DQN",
+                           rp._BANDIT, rp._LOCAL]
     for runs in specs.values():
         assert [r.seed for r in runs] == s.learn_seeds()
     d = rp.panel_specs(s, "d")
