@@ -353,7 +353,7 @@ def _plot(curves: pd.DataFrame, path: Path, n_seeds: int) -> None:
         for dec, g in c.groupby("decider", sort=False):
             ax.plot(g["step"], g["reward"], label=dec, lw=1.4)
             first = g if first is None else first
-        if first is not None:
+        if first is not None and "oracle" not in set(c["decider"]):
             ax.plot(first["step"], first["oracle_reward"], "k--", lw=1.0, label="oracle (same requests)")
         ax.set_title(f"{sc}: mean reward per request, mean over {n_seeds} seeds")
         ax.set_xlabel("slot")
