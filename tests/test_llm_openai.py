@@ -75,8 +75,10 @@ def llama_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def real(llama_url: str) -> Iterator[OpenAIBackend]:
+    # first-token scoring: one request per suffix, so llama.cpp's prompt cache is the only
+    # source of float noise (whole candidates: test_real_whole_candidates)
     with OpenAIBackend(llama_url, "smollm2", api_key_env=None, timeout_s=60.0,
-                       concurrency=4) as backend:
+                       concurrency=4, whole_candidates=False) as backend:
         yield backend
 
 
@@ -114,16 +116,29 @@ def test_real_examples_change_scores(llama_url: str, real: OpenAIBackend) -> Non
     assert not np.array_equal(all_local, all_offload)
     # A longer top list only adds tokens: finite scores stay, -inf ones may become finite.
     with OpenAIBackend(llama_url, "smollm2", api_key_env=None, timeout_s=60.0,
-                       top_logprobs=100) as wide:
+                       top_logprobs=100, whole_candidates=False) as wide:
         wider = wide.score(icl_prefix(["offload"] * 5), q, CANDIDATES)
     finite = np.isfinite(all_offload)
     assert_same_scores(wider[finite], all_offload[finite])
     assert np.all(wider >= all_offload - SCORE_ATOL)
 
 
+def test_real_whole_candidates(llama_url: str, real: OpenAIBackend) -> None:
+    """The default scores every token: " local" (one token) as before, " offload" adds its
+    second token's log-prob, so it can only be lower than its first token's."""
+    with OpenAIBackend(llama_url, "smollm2", api_key_env=None, timeout_s=60.0,
+                       concurrency=4) as whole:
+        w = whole.score(MIXED, QUERIES, CANDIDATES)
+    first = real.score(MIXED, QUERIES, CANDIDATES)
+    np.testing.assert_allclose(w[:, 0], first[:, 0], atol=1e-2)
+    ok = np.isfinite(w[:, 1])
+    assert ok.any()
+    assert np.all(w[ok, 1] < first[ok, 1])
+
+
 def test_real_base_url_forms_agree(llama_url: str, real: OpenAIBackend) -> None:
     with OpenAIBackend(llama_url + "/v1/", "smollm2", api_key_env=None, timeout_s=60.0,
-                       concurrency=1) as other:
+                       concurrency=1, whole_candidates=False) as other:
         assert_same_scores(other.score(MIXED, QUERIES[:2], CANDIDATES),
                            real.score(MIXED, QUERIES[:2], CANDIDATES))
 
@@ -255,6 +270,9 @@ def fake() -> Iterator[FakeServer]:
 
 
 def backend(url: str, **kw: Any) -> OpenAIBackend:
+    """A backend on a scripted server; first-token scoring unless a test asks otherwise (the
+    scripts answer one request per suffix)."""
+    kw.setdefault("whole_candidates", False)
     kw.setdefault("api_key_env", None)
     kw.setdefault("timeout_s", 5.0)
     return OpenAIBackend(url, "test-model", **kw)
@@ -327,6 +345,30 @@ def test_concurrent_suffixes_keep_input_order(fake: FakeServer) -> None:
         s = b.score("prompt", suffixes, CANDIDATES)
     expect = [[-float(x[1:]), -float(x[1:]) - 0.5] for x in suffixes]
     np.testing.assert_array_equal(s, expect)
+
+
+def test_whole_candidates_follow_every_token(fake: FakeServer) -> None:
+    """ " offload" is " off" + "load": its score is the sum of both log-probs, read from a
+    second request whose prompt ends with " off" (the transformers backends' quantity)."""
+    def reply(req: dict) -> Reply:
+        prompt = req["json"]["prompt"]
+        if prompt.endswith(" off"):
+            return completion_reply({"load": -0.25, "ice": -2.0})
+        if prompt.endswith(" loc"):
+            return completion_reply({"k": -0.1})  # "al" never shown: -inf
+        return completion_reply({" local": -1.0, " off": -0.5, " loc": -0.2})
+
+    fake.default = reply
+    with backend(fake.url, whole_candidates=True) as b:
+        s = b.score("P:", [" a"], [" local", " offload", " locale"])
+    # " local" is covered by one shown token (-1.0, not the likelier partial " loc");
+    # " offload" = " off" (-0.5) + "load" (-0.25); " locale" follows the longest partial
+    # " local", after which no "e" is shown
+    np.testing.assert_allclose(s, [[-1.0, -0.75, -np.inf]])
+    prompts = sorted(r["json"]["prompt"] for r in fake.requests)
+    assert prompts == ["P: a", "P: a local", "P: a off"]
+    with backend(fake.url, whole_candidates=False) as b:
+        np.testing.assert_allclose(b.score("P:", [" a"], [" local", " offload"]), [[-0.2, -0.5]])
 
 
 def test_empty_suffixes_send_nothing(fake: FakeServer) -> None:
@@ -436,7 +478,8 @@ def test_api_key_sent_as_bearer_and_never_leaked(
         for text in (str(info.value), repr(info.value), repr(b), str(b.config()),
                      str(vars(b))):
             assert secret not in text
-        assert set(b.config()) == {"name", "base_url", "model", "chat", "top_logprobs"}
+        assert set(b.config()) == {"name", "base_url", "model", "chat", "top_logprobs",
+                                   "whole_candidates"}
         # The key is read at call time: unsetting it drops the header.
         monkeypatch.delenv("GENOFF_TEST_API_KEY")
         fake.default = lambda req: completion_reply({" local": -0.5})
@@ -457,7 +500,8 @@ def test_config_and_flags() -> None:
     b = OpenAIBackend("https://api.example.com/v1/", "gpt-4o", chat=True, top_logprobs=5)
     try:
         assert b.config() == {"name": "openai", "base_url": "https://api.example.com",
-                              "model": "gpt-4o", "chat": True, "top_logprobs": 5}
+                              "model": "gpt-4o", "chat": True, "top_logprobs": 5,
+                              "whole_candidates": True}
         assert b.supports_logprobs is True
     finally:
         b.close()
@@ -521,7 +565,8 @@ def test_reproduce_with_the_openai_backend(llama_url: str, tmp_path) -> None:
     rp.reproduce(tmp_path, panels="a", settings=rp.Settings(sizes=sizes, llms=(llm,)),
                  executor="process", workers=1, progress=False)
     a = pd.read_parquet(tmp_path / "fig5a.parquet")
-    assert set(a["series"]) == {"ICL (smollm2)", "DQN", "oracle"}
+    assert set(a["series"]) == {"ICL (smollm2)", "DQN", "oracle", rp._BANDIT, rp._LOCAL,
+                                "LLM prior + Thompson sampling (smollm2)"}
     stats = json.loads((tmp_path / "reproduce.json").read_text())["icl_stats"]
     st = stats["icl (smollm2)"]
     assert st["decisions"] == 2 * 3 and st["llm_decisions"] > 0

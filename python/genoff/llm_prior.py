@@ -126,7 +126,6 @@ class LLMPriorDecider(KeywordDecider):
         # calibrated log-odds per keyword tuple, per (builder) vocabulary; kept across runs
         self._prior: dict[tuple[str, ...], float] | None = None
         self._prior_for: tuple | None = None
-        self._scored_queries = 0
         self.reset(seed)
 
     @property

@@ -1,11 +1,15 @@
 """An OpenAI-compatible HTTP backend (GPT-4o, vLLM, llama.cpp server, Ollama).
 
-Scoring (SPEC Sec. 2, 5) asks the server for ONE token with its top log-probabilities and
-reads each candidate's score off that list: a candidate's score is the largest log-prob
-among the returned tokens whose normalized text (whitespace stripped, lower-cased) is a
-non-empty prefix of the candidate's normalized text, ``-inf`` when no such token came
-back. Candidates such as ``" local"`` / ``" offload"`` differ in their first token, so the
-first token decides. Never ``echo=true`` (slow, and wrong values on llama.cpp).
+Scoring (paper eq. 5-6) asks the server for ONE token with its top log-probabilities and
+reads each candidate's score off that list: the largest log-prob among the returned tokens
+whose normalized text (whitespace stripped, lower-cased) is a non-empty prefix of the
+candidate's normalized text, ``-inf`` when no such token came back. With
+``whole_candidates=True`` (the default) a candidate longer than that token is followed
+token by token (one more request per further token, the prompt extended by the token
+seen), so its score is the log-probability of the whole candidate, the quantity the
+transformers backends compute (e.g. " offload" = " off" + "load"); ``False`` scores the
+first token only (one request per suffix). Never ``echo=true`` (slow, and wrong values on
+llama.cpp).
 
 * completions mode (``chat=False``): ``POST {base_url}/v1/completions`` with
   ``max_tokens=1, temperature=0, logprobs=top_logprobs``;
@@ -37,6 +41,8 @@ __all__ = ["OpenAIBackend"]
 
 _log = logging.getLogger(__name__)
 
+#: Tokens followed per candidate (whole_candidates): " offload" takes two.
+_MAX_CANDIDATE_TOKENS = 8
 #: The OpenAI chat API caps ``top_logprobs`` at 20.
 _CHAT_TOP_LOGPROBS_MAX = 20
 #: Backoff before retry n (0-based) is ``_BACKOFF_BASE_S * 2**n``, at most ``_BACKOFF_MAX_S``.
@@ -105,6 +111,10 @@ class OpenAIBackend(Backend):
         chat mode, the OpenAI limit).
     concurrency:
         How many suffixes of one :meth:`score` call are in flight at once.
+    whole_candidates:
+        Score every token of a candidate (True, the default: the same quantity as the
+        transformers backends, where the server shows each token among its top log-probs)
+        or its first token only (False: one request per suffix).
     """
 
     name = "openai"
@@ -121,6 +131,7 @@ class OpenAIBackend(Backend):
         max_retries: int = 2,
         top_logprobs: int = 20,
         concurrency: int = 4,
+        whole_candidates: bool = True,
     ) -> None:
         try:
             import httpx
@@ -149,6 +160,8 @@ class OpenAIBackend(Backend):
                 raise ValueError("api_key_env must be a non-empty variable name or None")
         if not isinstance(chat, bool):
             raise TypeError(f"chat must be bool, got {type(chat).__name__}")
+        if not isinstance(whole_candidates, bool):
+            raise TypeError(f"whole_candidates must be bool, got {type(whole_candidates).__name__}")
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)):
             raise TypeError(f"timeout_s must be a number, got {type(timeout_s).__name__}")
         if not (math.isfinite(timeout_s) and timeout_s > 0):
@@ -162,6 +175,7 @@ class OpenAIBackend(Backend):
         self.max_retries = _check_int("max_retries", max_retries, 0)
         self.top_logprobs = _check_int("top_logprobs", top_logprobs, 1)
         self.concurrency = _check_int("concurrency", concurrency, 1)
+        self.whole_candidates = whole_candidates
         self._endpoint = root + ("/v1/chat/completions" if chat else "/v1/completions")
         self._httpx = httpx
         self._client = httpx.Client(
@@ -197,6 +211,7 @@ class OpenAIBackend(Backend):
             "model": self.model,
             "chat": self.chat,
             "top_logprobs": self.top_logprobs,
+            "whole_candidates": self.whole_candidates,
         }
 
     # ------------------------------------------------------------------ public API
@@ -219,8 +234,10 @@ class OpenAIBackend(Backend):
         if not sufs:
             return out
 
-        def one(suffix: str) -> dict[str, float]:
-            return self._top_tokens(prefix + suffix)
+        def one(suffix: str) -> list[float]:
+            prompt = prefix + suffix
+            top = self._top_tokens(prompt)
+            return [self._candidate_logprob(prompt, top, nc) for nc in norm_cands]
 
         workers = min(self.concurrency, len(sufs))
         if workers == 1:
@@ -233,15 +250,32 @@ class OpenAIBackend(Backend):
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
-        for r, top in enumerate(tops):
-            for tok, lp in top.items():
-                nt = _normalize(tok)
-                if not nt:
-                    continue
-                for c, nc in enumerate(norm_cands):
-                    if nc.startswith(nt) and lp > out[r, c]:
-                        out[r, c] = lp
+        for r, row in enumerate(tops):
+            out[r] = row
         return out
+
+    def _candidate_logprob(self, prompt: str, top: dict[str, float], rest: str) -> float:
+        """log P(candidate | prompt) read off top log-probs (``rest``: the normalized
+        candidate). First token only: the best shown token that starts the candidate. Whole
+        candidates: a shown token that covers the rest of the candidate if there is one,
+        else the longest shown token that starts it (BPE's usual split), then the next
+        token after it, until the candidate is covered; ``-inf`` when no token fits."""
+        total = 0.0
+        for _ in range(_MAX_CANDIDATE_TOKENS):
+            fits = [(tok, lp, nt) for tok, lp in top.items()
+                    if (nt := _normalize(tok)) and rest.startswith(nt)]
+            if not fits:
+                return -math.inf
+            if not self.whole_candidates:
+                return max(lp for _, lp, _ in fits)
+            tok, lp, nt = max(fits, key=lambda f: (f[2] == rest, len(f[2]), f[1]))
+            total += lp
+            rest = rest[len(nt):].lstrip()
+            if not rest:
+                return total
+            prompt += tok
+            top = self._top_tokens(prompt)
+        return -math.inf
 
     def generate(self, prompt: str, *, max_new_tokens: int = 8) -> str:
         if not isinstance(prompt, str):
