@@ -114,9 +114,38 @@ inline std::vector<double> per_rb(py::handle obj, const char* name, py::ssize_t 
                         std::to_string(num_rb) + ",), got shape " + shape_str(a));
 }
 
-inline int as_threads(int n_threads) {
-  if (n_threads < 0) throw py::value_error("n_threads must be >= 0 (0 = all), got " + std::to_string(n_threads));
-  return n_threads;
+// A count or index from any Python integer: a ValueError naming it outside [0, 2**63).
+inline index_t as_count(py::handle obj, const char* name) {
+  PyObject* idx = PyNumber_Index(obj.ptr());
+  if (idx == nullptr) {
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + " must be an integer");
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+  Py_DECREF(idx);
+  if (overflow != 0 || v < 0) {
+    PyErr_Clear();
+    throw py::value_error(std::string(name) + " must be an integer in [0, 2**63)");
+  }
+  return index_t(v);
+}
+
+// n_threads from any Python integer: a ValueError naming it outside [0, 2**31).
+inline int as_threads(py::handle obj) {
+  PyObject* idx = PyNumber_Index(obj.ptr());
+  if (idx == nullptr) {
+    PyErr_Clear();
+    throw py::type_error("n_threads must be an integer");
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+  Py_DECREF(idx);
+  if (overflow != 0 || v < 0 || v > 0x7fffffffLL) {
+    PyErr_Clear();
+    throw py::value_error("n_threads must be an integer in [0, 2**31) (0 = all)");
+  }
+  return int(v);
 }
 
 inline std::uint64_t as_seed(py::handle obj, const char* name) {

@@ -83,8 +83,8 @@ void bind_pf(py::module_& m) {
   m.def(
       "pf_allocate",
       [](py::handle rate, py::handle avg_rate, py::handle serving, py::ssize_t num_cell,
-         py::handle eligible, int n_threads) {
-        n_threads = as_threads(n_threads);
+         py::handle eligible, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         ArrI64 srv = as_serving(serving);
         const index_t num_ue = srv.shape(0);
         ArrF64 r = checked_rate(rate, num_ue);
@@ -111,8 +111,8 @@ void bind_pf(py::module_& m) {
            py::arg("beta") = 0.98)
       .def(
           "step",
-          [](PyPF& self, py::handle rate, py::handle eligible, int n_threads) {
-            n_threads = as_threads(n_threads);
+          [](PyPF& self, py::handle rate, py::handle eligible, py::handle n_threads_arg) {
+            const int n_threads = as_threads(n_threads_arg);
             const index_t num_ue = self.pf->num_ue();
             ArrF64 r = checked_rate(rate, num_ue);
             const index_t num_rb = r.shape(1);
@@ -130,8 +130,8 @@ void bind_pf(py::module_& m) {
       .def(
           "step_channel",
           [](PyPF& self, py::handle gain, py::handle tx_power_w, py::handle noise_w,
-             py::handle bandwidth_hz, py::handle active, py::handle eligible, int n_threads) {
-            n_threads = as_threads(n_threads);
+             py::handle bandwidth_hz, py::handle active, py::handle eligible, py::handle n_threads_arg) {
+            const int n_threads = as_threads(n_threads_arg);
             const index_t num_ue = self.pf->num_ue(), num_cell = self.pf->num_cell();
             ArrF64 tx = as_tx_power(tx_power_w);
             require_dim(tx, "tx_power_w", 0, num_cell, "[num_cell, num_rb]");

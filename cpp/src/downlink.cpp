@@ -20,9 +20,11 @@ class Run {
   Run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti, int n_threads)
       : cfg_(cfg),
         gain_(gain),
+        // Threads from the work of one TTI: every TTI forks work out and joins it again.
         threads_(threads_for(resolve_threads(n_threads),
                              double(cfg.num_ue * cfg.num_cell * cfg.num_rb) *
-                                 (gain.rayleigh ? 8.0 : 1.0))) {
+                                     (gain.rayleigh ? kNsPerFade : kNsPerGain) +
+                                 double(cfg.num_ue * cfg.num_rb) * kNsPerMetric)) {
     check(num_tti);
     const index_t nc = cfg.num_cell, nrb = cfg.num_rb;
     cells_ = CellUsers(cfg.serving, cfg.num_ue, nc);
@@ -126,6 +128,15 @@ class Run {
       throw InvalidArgument("num_tti", "is " + std::to_string(num_tti) + " but gain holds only " +
                                            std::to_string(gain_.num_tti) + " TTIs");
     }
+    if (gain_.rayleigh) {
+      // The fading draw index of the last TTI must fit in 64 bits (rng.hpp's counter).
+      index_t per_tti = 0, total = 0;
+      if (__builtin_mul_overflow(cfg_.num_ue * cfg_.num_cell, cfg_.num_rb, &per_tti) ||
+          __builtin_mul_overflow(per_tti, num_tti, &total)) {
+        throw InvalidArgument("num_tti", "is so large that the fading draw index overflows 64 bits");
+      }
+    }
+    if (gain_.data == nullptr && cfg_.num_ue > 0) throw InvalidArgument("gain", "is missing");
     if (!(cfg_.beta > 0.0 && cfg_.beta < 1.0)) {
       throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(cfg_.beta));
     }
@@ -135,7 +146,7 @@ class Run {
     detail::check_serving(cfg_.serving, cfg_.num_ue, cfg_.num_cell);
     detail::check_nonneg_finite("tx_power_w", cfg_.tx_power_w, cfg_.num_cell * cfg_.num_rb);
     detail::check_pos_finite("noise_w", cfg_.noise_w, cfg_.num_rb);
-    detail::check_nonneg_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
+    detail::check_pos_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
   }
 };
 

@@ -58,7 +58,7 @@ void pf_cell(const double* rate, const double* avg_rate, index_t num_rb, const C
 void pf_cells_ws(const double* rate, const double* avg_rate, index_t num_rb,
                  const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
                  double* last_rate, double* best_scratch) {
-  GENOFF_OMP(omp for schedule(static))
+  GENOFF_OMP(omp for schedule(dynamic))  // one writer per cell, whichever thread takes it
   for (index_t j = 0; j < cells.num_cell(); ++j) {
     pf_cell(rate, avg_rate, num_rb, cells, j, eligible, alloc + j * num_rb, last_rate,
             best_scratch);
@@ -81,7 +81,7 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
   detail::check_nonneg_finite("rate", rate, num_ue * num_rb);
   detail::check_pos_finite("avg_rate", avg_rate, num_ue);
   const CellUsers cells(serving, num_ue, num_cell);
-  const int threads = threads_for(resolve_threads(n_threads), double(num_ue * num_rb));
+  const int threads = threads_for(resolve_threads(n_threads), double(num_ue * num_rb) * kNsPerMetric);
   std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
   GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell > 1))
   detail::pf_cells_ws(rate, avg_rate, num_rb, cells, eligible, alloc, nullptr,
@@ -119,7 +119,7 @@ void PFScheduler::update_average() {
 
 void PFScheduler::allocate(const double* rate, index_t num_rb, const std::uint8_t* eligible,
                            index_t* alloc, int max_threads) {
-  const int threads = threads_for(max_threads, double(num_ue_ * num_rb));
+  const int threads = threads_for(max_threads, double(num_ue_ * num_rb) * kNsPerMetric);
   std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
   GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell() > 1))
   detail::pf_cells_ws(rate, avg_rate_.data(), num_rb, cells_, eligible, alloc, last_rate_.data(),
@@ -144,7 +144,7 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
   const index_t num_cell = cells_.num_cell();
   detail::check_nonneg_finite("tx_power_w", tx_power_w, num_cell * num_rb);
   detail::check_pos_finite("noise_w", noise_w, num_rb);
-  detail::check_nonneg_finite("bandwidth_hz", bandwidth_hz, num_rb);
+  detail::check_pos_finite("bandwidth_hz", bandwidth_hz, num_rb);
   std::vector<double> weight(static_cast<std::size_t>(num_cell * num_rb));
   std::vector<std::uint8_t> cell_on(static_cast<std::size_t>(num_cell));
   detail::active_weights(tx_power_w, active, num_cell, num_rb, weight.data(), cell_on.data());
@@ -162,7 +162,8 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
     rate_out = rate_buf_.data();
   }
   // One parallel region: rate rows, then (after a barrier) step 1 and the cells' allocations.
-  const int threads = threads_for(max_threads, double(num_ue_ * num_cell * num_rb));
+  const int threads = threads_for(
+      max_threads, double(num_ue_ * num_cell * num_rb) * kNsPerGain + double(num_ue_ * num_rb) * kNsPerMetric);
   std::vector<int> bad(static_cast<std::size_t>(num_ue_));
   std::vector<double> scratch(static_cast<std::size_t>(threads * 2 * num_rb));
   bool failed = false;

@@ -37,12 +37,36 @@ tensor per TTI.
 from __future__ import annotations
 
 import operator
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from genoff import _core
+
+def _load_core():
+    """Import the compiled core with passive OpenMP waits unless the user chose a policy.
+
+    OpenMP runtimes read their wait policy once, when they start (here: when ``_core`` loads
+    libgomp). libgomp's default lets idle workers spin for a while, which costs nothing on an
+    idle machine and a great deal on a busy one: spinning workers take the cores the calling
+    thread and other programs need, and a call falls into a 20-40 ms mode. So ``passive`` is
+    set for the import only (and removed again, so torch's or anyone else's runtime is not
+    affected); ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set by the user win. If another module
+    has already started the same runtime, its policy stays (see the README, "Threads").
+    """
+    chosen = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    if not chosen:
+        os.environ["OMP_WAIT_POLICY"] = "passive"
+    try:
+        from genoff import _core as core_module
+    finally:
+        if not chosen:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+    return core_module
+
+
+_core = _load_core()
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
 
 __all__ = [
@@ -93,7 +117,10 @@ def _fading(fading: str | None) -> bool:
 def _real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a float: {value!r}") from None
 
 
 def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> np.ndarray:
@@ -245,6 +272,10 @@ class PFScheduler:
         }
 
     def __setstate__(self, state: dict) -> None:
+        keys = ("num_ue", "serving", "num_cell", "beta", "avg_rate", "last_rate")
+        if not isinstance(state, dict) or any(k not in state for k in keys):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"PFScheduler state must be a dict with keys {list(keys)}, got {got}")
         self.__init__(state["num_ue"], state["serving"], state["num_cell"], state["beta"])
         self.set_state(state["avg_rate"], state["last_rate"])
 
@@ -455,15 +486,19 @@ def get_include() -> str:
     C++ simulators compile with ``-I{get_include()}`` and link
     ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`).
     """
-    path = Path(__file__).resolve().parent / "include"
-    if not (path / "genoff" / "downlink.hpp").is_file():
-        raise FileNotFoundError(f"genoff's C++ headers are not installed at {path}")
-    return str(path)
+    return str(_installed("include", Path("genoff") / "downlink.hpp", "C++ headers"))
 
 
 def get_library_dir() -> str:
     """Folder holding ``libgenoff_core.a``, the compiled core for C++ consumers."""
-    path = Path(__file__).resolve().parent / "lib"
-    if not (path / "libgenoff_core.a").is_file():
-        raise FileNotFoundError(f"genoff's C++ library is not installed at {path}")
-    return str(path)
+    return str(_installed("lib", Path("libgenoff_core.a"), "C++ library"))
+
+
+def _installed(folder: str, probe: Path, what: str) -> Path:
+    # Installed beside the compiled module; in an editable install that is the build's
+    # site-packages folder, not this file's.
+    places = [Path(_core.__file__).resolve().parent / folder, Path(__file__).resolve().parent / folder]
+    for path in places:
+        if (path / probe).is_file():
+            return path
+    raise FileNotFoundError(f"genoff's {what} are not installed at {places[0]}")

@@ -48,14 +48,25 @@ inline int resolve_threads(int n_threads) {
 #endif
 }
 
-// Threads worth using for `work` units (e.g. gain elements) when each thread should get at
-// least `grain` of them: tiny problems run on one thread instead of paying for a fork/join.
-// Results never depend on it (every kernel is bit-identical for any thread count).
-inline int threads_for(int threads, double work, double grain = 16384.0) {
-  const double useful = work / grain;
-  if (useful < 2.0) return 1;
+// The work-size model. A kernel asks for threads_for(threads, work_ns), work_ns being its
+// estimated single-thread time in nanoseconds; it gets one thread per kNsPerThread of work, at
+// most `threads`, and runs on the calling thread alone below 2 * kNsPerThread (1 ms). Forking
+// and joining costs a few microseconds on an idle machine but a scheduler time slice (several
+// ms) on a loaded one, where a woken worker waits for a core: a sub-millisecond kernel can only
+// lose by it. Results never depend on it (every kernel is bit-identical for any thread count).
+constexpr double kNsPerThread = 500e3;
+inline int threads_for(int threads, double work_ns) {
+  const double useful = work_ns / kNsPerThread;
+  if (threads <= 1 || !(useful >= 2.0)) return 1;
   return useful < double(threads) ? int(useful) : threads;
 }
+
+// Rough single-thread costs (ns) of the kernels' units on a current x86-64 core, for threads_for.
+constexpr double kNsPerGain = 1.0;    // one gain element of a SINR / rate row
+constexpr double kNsPerFade = 2.0;    // one in-kernel fading draw, transform and multiply
+constexpr double kNsPerRate = 2.0;    // one Shannon rate from a given SINR
+constexpr double kNsPerMetric = 0.5;  // one PF metric rate / T and its comparison
+constexpr double kNsPerRequest = 4.0; // one request of evaluate()
 
 // OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in a build without OpenMP.
 #ifdef GENOFF_HAS_OPENMP
@@ -73,14 +84,18 @@ inline int thread_id() noexcept {
 #endif
 }
 
-// Runs f(i) for i in [0, n) on n_threads threads (static schedule, so each i has exactly one
-// writer). An exception thrown by f is carried out of the parallel region and rethrown.
+// Runs f(i) for i in [0, n) on n_threads threads. Each i has exactly one writer, whichever
+// thread takes it, so results do not depend on the thread count. Indices are handed out in
+// small chunks on demand (dynamic schedule): a thread that the OS deschedules holds at most one
+// chunk, and the others take the rest instead of waiting for it. An exception thrown by f is
+// carried out of the parallel region and rethrown.
 template <class F>
 void parallel_for(index_t n, int n_threads, F&& f) {
 #ifdef GENOFF_HAS_OPENMP
   if (n_threads > 1 && n > 1) {
     std::exception_ptr error = nullptr;
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+    const index_t chunk = n / (16 * index_t(n_threads)) > 1 ? n / (16 * index_t(n_threads)) : 1;
+#pragma omp parallel for schedule(dynamic, chunk) num_threads(n_threads)
     for (index_t i = 0; i < n; ++i) {
       try {
         f(i);
