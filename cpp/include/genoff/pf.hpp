@@ -1,6 +1,6 @@
 // Proportional-fair resource-block scheduling, one allocation per TTI and cell.
 //
-// Semantics are those of Sionna's PFSchedulerSUMIMO (SPEC Sec. 1):
+// Semantics are those of Sionna's PFSchedulerSUMIMO (README, "Use the core"):
 //   1. T[k] <- beta T[k] + (1 - beta) r_last[k]      (T starts at 1.0)
 //   2. alloc[j,q] = argmax_{k: s(k)=j, eligible[k]} rate[k,q] / T[k]
 //      ties to the lowest user index (strict >, like np.argmax), -1 if nobody is eligible
