@@ -131,6 +131,22 @@ inline index_t as_count(py::handle obj, const char* name) {
   return index_t(v);
 }
 
+// A real number from any Python number: a ValueError naming it when it does not fit a double.
+inline double as_real(py::handle obj, const char* name) {
+  if (PyBool_Check(obj.ptr()) || !(PyFloat_Check(obj.ptr()) || PyIndex_Check(obj.ptr()) ||
+                                   PyNumber_Check(obj.ptr()))) {
+    throw py::type_error(std::string(name) + " must be a real number");
+  }
+  const double v = PyFloat_AsDouble(obj.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    const bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError);
+    PyErr_Clear();
+    if (overflow) throw py::value_error(std::string(name) + " is too large for a float");
+    throw py::type_error(std::string(name) + " must be a real number");
+  }
+  return v;
+}
+
 // n_threads from any Python integer: a ValueError naming it outside [0, 2**31).
 inline int as_threads(py::handle obj) {
   PyObject* idx = PyNumber_Index(obj.ptr());

@@ -19,7 +19,9 @@ struct RunArgs {
 
 void parse_run(RunArgs& a, py::handle gain, py::handle tx_power_w, py::handle noise_w,
                py::handle serving, py::handle bandwidth_hz, bool rayleigh, py::handle seed,
-               double beta, py::handle background, double tti_s) {
+               py::handle beta_arg, py::handle background, py::handle tti_s_arg) {
+  const double beta = as_real(beta_arg, "beta");
+  const double tti_s = as_real(tti_s_arg, "tti_s");
   a.tx = as_tx_power(tx_power_w);
   const index_t num_cell = a.tx.shape(0), num_rb = a.tx.shape(1);
   a.noise = per_rb(noise_w, "noise_w", num_rb);
@@ -79,12 +81,12 @@ void bind_downlink(py::module_& m) {
   m.def(
       "run_full_buffer",
       [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
-         py::handle bandwidth_hz, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
+         py::handle bandwidth_hz, py::handle num_tti, bool rayleigh, py::handle seed, py::handle beta,
          py::handle background, py::handle n_threads_arg) {
         const int n_threads = as_threads(n_threads_arg);
         RunArgs a;
         parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
-                  background, 1e-3);
+                  background, py::float_(1e-3));
         const index_t n = resolve_num_tti(num_tti, a);
         FullBufferResult r;
         {
@@ -107,8 +109,8 @@ void bind_downlink(py::module_& m) {
       "run_finite_buffer",
       [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
          py::handle bandwidth_hz, py::handle request_ue, py::handle request_tti,
-         py::handle request_bytes, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
-         py::handle background, double tti_s, py::handle n_threads_arg) {
+         py::handle request_bytes, py::handle num_tti, bool rayleigh, py::handle seed, py::handle beta,
+         py::handle background, py::handle tti_s, py::handle n_threads_arg) {
         const int n_threads = as_threads(n_threads_arg);
         RunArgs a;
         parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,

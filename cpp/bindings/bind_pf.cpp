@@ -15,7 +15,11 @@ struct PyPF {
   std::mutex mutex;
 };
 
-std::unique_ptr<PyPF> make_pf(py::ssize_t num_ue, py::handle serving, py::ssize_t num_cell, double beta) {
+std::unique_ptr<PyPF> make_pf(py::handle num_ue_arg, py::handle serving, py::handle num_cell_arg,
+                              py::handle beta_arg) {
+  const index_t num_ue = as_count(num_ue_arg, "num_ue");
+  const index_t num_cell = as_count(num_cell_arg, "num_cell");
+  const double beta = as_real(beta_arg, "beta");
   ArrI64 srv = as_serving(serving);
   if (srv.shape(0) != num_ue) {
     throw py::value_error("serving must have shape (num_ue,) = (" + std::to_string(num_ue) +
@@ -82,9 +86,10 @@ py::array_t<double> locked_copy(PyPF& self, bool avg) {
 void bind_pf(py::module_& m) {
   m.def(
       "pf_allocate",
-      [](py::handle rate, py::handle avg_rate, py::handle serving, py::ssize_t num_cell,
+      [](py::handle rate, py::handle avg_rate, py::handle serving, py::handle num_cell_arg,
          py::handle eligible, py::handle n_threads_arg) {
         const int n_threads = as_threads(n_threads_arg);
+        const index_t num_cell = as_count(num_cell_arg, "num_cell");
         ArrI64 srv = as_serving(serving);
         const index_t num_ue = srv.shape(0);
         ArrF64 r = checked_rate(rate, num_ue);

@@ -76,7 +76,7 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
                  const index_t* serving, index_t num_cell, const std::uint8_t* eligible,
                  index_t* alloc, int n_threads) {
   resolve_threads(n_threads);  // validates n_threads
-  if (num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+  check_num_cell(num_cell);
   detail::check_serving(serving, num_ue, num_cell);
   detail::check_nonneg_finite("rate", rate, num_ue * num_rb);
   detail::check_pos_finite("avg_rate", avg_rate, num_ue);
@@ -91,7 +91,7 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
 PFScheduler::PFScheduler(index_t num_ue, const index_t* serving, index_t num_cell, double beta)
     : num_ue_(num_ue), beta_(beta) {
   if (num_ue < 0) throw InvalidArgument("num_ue", "must be >= 0");
-  if (num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+  check_num_cell(num_cell);
   if (!(beta > 0.0 && beta < 1.0)) {
     throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(beta));
   }

@@ -25,6 +25,17 @@ class InvalidArgument : public std::invalid_argument {
   std::string arg_;
 };
 
+// The most cells a scheduler takes: per-cell tables are allocated up front, so an absurd count
+// would exhaust memory before any check on the data could run.
+constexpr index_t kMaxCells = index_t(1) << 24;
+
+inline void check_num_cell(index_t num_cell) {
+  if (num_cell < 1 || num_cell > kMaxCells) {
+    throw InvalidArgument("num_cell", "must lie in [1, " + std::to_string(kMaxCells) + "], got " +
+                                          std::to_string(num_cell));
+  }
+}
+
 // True when the core was compiled with OpenMP.
 constexpr bool has_openmp() noexcept {
 #ifdef GENOFF_HAS_OPENMP
