@@ -97,7 +97,7 @@ void bind_pf(py::module_& m) {
         ArrF64 avg = as_f64(avg_rate, "avg_rate");
         require_ndim(avg, "avg_rate", 1, "[num_ue]");
         require_dim(avg, "avg_rate", 0, num_ue, "(num_ue,)");
-        if (num_cell < 1) throw py::value_error("num_cell must be >= 1, got " + std::to_string(num_cell));
+        check_num_cell(num_cell);  // before the output [num_cell, num_rb] is allocated
         std::optional<ArrBool> e = optional_eligible(eligible, num_ue);
         py::array_t<std::int64_t> alloc({py::ssize_t(num_cell), py::ssize_t(num_rb)});
         std::int64_t* a = alloc.mutable_data();
