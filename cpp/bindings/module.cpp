@@ -1,4 +1,7 @@
 #include "arrays.hpp"
+#include "genoff/parallel.hpp"
+
+#include <vector>
 
 namespace {
 
@@ -6,18 +9,25 @@ namespace {
 // For the benchmarks only; eight independent accumulators keep the adds off the critical path.
 template <class T>
 double read_pass(const T* x, genoff::index_t n, int threads) {
-  double total = 0.0;
-  const genoff::index_t blocks = n / 8;
-  GENOFF_OMP(omp parallel for schedule(static) num_threads(threads) reduction(+ : total) if (threads > 1))
-  for (genoff::index_t c = 0; c < threads; ++c) {
-    const genoff::index_t b0 = blocks * c / threads, b1 = blocks * (c + 1) / threads;
-    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (genoff::index_t b = b0; b < b1; ++b) {
-      for (int i = 0; i < 8; ++i) acc[i] += double(x[b * 8 + i]);
+  // Each thread sums a contiguous part into its own slot; the total adds the slots in order.
+  std::vector<double> part(std::size_t(threads > 1 ? threads : 1), 0.0);
+  const genoff::index_t parts = genoff::index_t(part.size());
+  genoff::parallel_chunks(parts, 1, threads, [&](genoff::index_t c0, genoff::index_t c1, int) {
+    for (genoff::index_t c = c0; c < c1; ++c) {
+      const genoff::index_t b0 = n * c / parts, b1 = n * (c + 1) / parts;
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      genoff::index_t i = b0;
+      for (; i + 8 <= b1; i += 8) {
+        for (int j = 0; j < 8; ++j) acc[j] += double(x[i + j]);
+      }
+      double total = 0.0;
+      for (; i < b1; ++i) total += double(x[i]);
+      for (int j = 0; j < 8; ++j) total += acc[j];
+      part[std::size_t(c)] = total;
     }
-    for (int i = 0; i < 8; ++i) total += acc[i];
-  }
-  for (genoff::index_t i = blocks * 8; i < n; ++i) total += double(x[i]);
+  });
+  double total = 0.0;
+  for (double p : part) total += p;
   return total;
 }
 

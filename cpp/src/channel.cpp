@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "genoff/fastmath.hpp"
+#include "genoff/parallel.hpp"
 #include "genoff/rng.hpp"
 
 #include "simd.hpp"
@@ -321,17 +322,14 @@ void active_weights(const double* tx_power_w, const std::uint8_t* active, index_
 }
 
 template <class G>
-void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
-                     const index_t* serving, std::uint64_t counter_base,
-                     const std::uint8_t* eligible, bool with_rate, double* out, double* scratch,
-                     int* bad) {
+void channel_rows_range(const G* gain, index_t k0, index_t k1, const RowContext& ctx,
+                        const index_t* serving, std::uint64_t counter_base,
+                        const std::uint8_t* eligible, bool with_rate, double* out,
+                        double* scratch, int* bad) {
   const index_t nrb = ctx.num_rb;
   const index_t gain_row = ctx.num_cell * (ctx.gain_per_rb ? nrb : 1);
   const std::uint64_t draws_row = std::uint64_t(ctx.num_cell * nrb);
-  // Dynamic: rows go to whichever thread is running (a descheduled one holds up two rows at
-  // most); each row has one writer, so the result is the same for any schedule.
-  GENOFF_OMP(omp for schedule(dynamic, 2))
-  for (index_t k = 0; k < num_ue; ++k) {
+  for (index_t k = k0; k < k1; ++k) {
     if (eligible && !eligible[k]) {
       bad[k] = 0;
       continue;
@@ -342,24 +340,46 @@ void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
   }
 }
 
+int channel_threads(int max_threads, index_t num_ue, const RowContext& ctx) {
+  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? kNsPerFade : kNsPerGain);
+  return threads_for(max_threads, double(num_ue) * per_row);
+}
+
+template <class G>
+void channel_rows_parallel(const G* gain, index_t num_ue, const RowContext& ctx,
+                           const index_t* serving, std::uint64_t counter_base,
+                           const std::uint8_t* eligible, bool with_rate, double* out,
+                           int threads, std::vector<double>& scratch, int* bad) {
+  const index_t nrb = ctx.num_rb;
+  if (scratch.size() < std::size_t(threads * nrb)) scratch.resize(std::size_t(threads * nrb));
+  // Users go to whichever thread claims them (one writer per row: any split gives the same
+  // result); a thread the OS deschedules holds up one chunk at most.
+  parallel_chunks(num_ue, chunk_for(num_ue, threads), threads,
+                  [&](index_t b, index_t e, int slot) {
+                    channel_rows_range(gain, b, e, ctx, serving, counter_base, eligible, with_rate,
+                                       out, scratch.data() + slot * nrb, bad);
+                  });
+}
+
 template <class G>
 void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
                   std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
                   double* out, int max_threads) {
-  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? kNsPerFade : kNsPerGain);
-  const int threads = threads_for(max_threads, double(num_ue) * per_row);
+  const int threads = channel_threads(max_threads, num_ue, ctx);
   std::vector<int> bad(static_cast<std::size_t>(num_ue));
-  std::vector<double> scratch(static_cast<std::size_t>(threads * ctx.num_rb));
-  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_ue > 1))
-  channel_rows_ws(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
-                  scratch.data() + thread_id() * ctx.num_rb, bad.data());
+  std::vector<double> scratch;
+  channel_rows_parallel(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
+                        threads, scratch, bad.data());
   throw_if_bad_gain(bad.data(), num_ue);
 }
 
 #define GENOFF_INSTANTIATE_ROWS(G)                                                          \
-  template void channel_rows_ws<G>(const G*, index_t, const RowContext&, const index_t*,    \
-                                   std::uint64_t, const std::uint8_t*, bool, double*,       \
-                                   double*, int*);                                          \
+  template void channel_rows_range<G>(const G*, index_t, index_t, const RowContext&,        \
+                                      const index_t*, std::uint64_t, const std::uint8_t*,   \
+                                      bool, double*, double*, int*);                        \
+  template void channel_rows_parallel<G>(const G*, index_t, const RowContext&,              \
+                                         const index_t*, std::uint64_t, const std::uint8_t*, \
+                                         bool, double*, int, std::vector<double>&, int*);   \
   template void channel_rows<G>(const G*, index_t, const RowContext&, const index_t*,       \
                                 std::uint64_t, const std::uint8_t*, bool, double*, int);
 GENOFF_INSTANTIATE_ROWS(double)
@@ -400,10 +420,13 @@ void shannon_rate(const double* sinr_in, index_t num_ue, index_t num_rb, const d
   const int threads = resolve_threads(n_threads);
   detail::check_pos_finite("bandwidth_hz", bandwidth_hz, num_rb);
   std::vector<int> bad(static_cast<std::size_t>(num_ue), 0);
-  parallel_for(num_ue, threads_for(threads, double(num_ue * num_rb) * kNsPerRate), [&](index_t k) {
-    double* row = out + k * num_rb;
-    for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
-    bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
+  const int t = threads_for(threads, double(num_ue * num_rb) * kNsPerRate);
+  parallel_chunks(num_ue, chunk_for(num_ue, t), t, [&](index_t b, index_t e, int) {
+    for (index_t k = b; k < e; ++k) {
+      double* row = out + k * num_rb;
+      for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
+      bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
+    }
   });
   for (int b : bad) {
     if (b == 1) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
@@ -420,9 +443,10 @@ void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, inde
   if (num_tti < 0 || num_ue < 0 || num_cell < 0 || num_rb < 0) {
     throw InvalidArgument("num_tti", "and num_ue, num_cell, num_rb must be >= 0");
   }
+  // Nothing to draw (and no loop over empty rows, however many).
+  if (num_tti == 0 || num_ue == 0 || num_cell == 0 || num_rb == 0) return;
   const index_t row = checked_mul(num_cell, num_rb, "num_rb");
   const index_t per_tti = checked_mul(num_ue, row, "num_ue");
-  if (per_tti == 0 || num_tti == 0) return;  // nothing to draw (and no loop over empty rows)
   index_t end_tti = 0;
   if (__builtin_add_overflow(first_tti, num_tti, &end_tti)) {
     throw InvalidArgument("first_tti", "is so large that the fading draw index overflows 64 bits");
@@ -430,11 +454,15 @@ void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, inde
   checked_mul(end_tti, per_tti, "first_tti");
   const std::uint64_t key = rng::key(seed);
   const index_t rows = num_tti * num_ue;
-  parallel_for(rows, threads_for(threads, double(rows) * double(row) * kNsPerFade), [&](index_t tk) {
-    const index_t t = tk / num_ue, k = tk % num_ue;
-    const std::uint64_t n0 = std::uint64_t(((first_tti + t) * num_ue + k) * row);
-    for (index_t q0 = 0; q0 < row; q0 += kFadeBlock) {
-      exp1_block(key, n0 + std::uint64_t(q0), std::min(kFadeBlock, row - q0), out + tk * row + q0);
+  const int t = threads_for(threads, double(rows) * double(row) * kNsPerFade);
+  parallel_chunks(rows, chunk_for(rows, t), t, [&](index_t b, index_t e, int) {
+    for (index_t tk = b; tk < e; ++tk) {
+      const index_t tt = tk / num_ue, k = tk % num_ue;
+      const std::uint64_t n0 = std::uint64_t(((first_tti + tt) * num_ue + k) * row);
+      for (index_t q0 = 0; q0 < row; q0 += kFadeBlock) {
+        exp1_block(key, n0 + std::uint64_t(q0), std::min(kFadeBlock, row - q0),
+                   out + tk * row + q0);
+      }
     }
   });
 }

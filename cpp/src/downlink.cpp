@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "genoff/channel.hpp"
+#include "genoff/parallel.hpp"
 #include "genoff/pf.hpp"
 #include "genoff/rng.hpp"
 
@@ -36,7 +37,7 @@ class Run {
     avg_.assign(std::size_t(cfg.num_ue), 1.0);
     last_.assign(std::size_t(cfg.num_ue), 0.0);
     bad_.assign(std::size_t(cfg.num_ue), 0);
-    scratch_.resize(std::size_t(threads_ * 2 * nrb));
+    scratch_.resize(std::size_t(threads_ * nrb));
     ctx_.num_cell = nc;
     ctx_.num_rb = nrb;
     ctx_.gain_per_rb = gain.per_rb;
@@ -69,32 +70,26 @@ class Run {
                            cell_on_.data());
   }
 
-  // Called by every thread of the run's parallel region. Achievable rates of the eligible users
-  // in TTI t (a worksharing loop; bad_[k] flags bad gains), then step 1 and a check in one
-  // thread. Returns false (in every thread) when a gain was bad.
+  // Achievable rates of the eligible users in TTI t (rows in parallel; bad_[k] flags bad
+  // gains), then step 1 unless a gain was bad. Returns false when a gain was bad.
   bool rates(index_t t, const std::uint8_t* eligible, bool compute) {
-    double* mine = scratch_.data() + thread_id() * 2 * cfg_.num_rb;
     if (compute) {
       const index_t per_tti = cfg_.num_ue * cfg_.num_cell * (gain_.per_rb ? cfg_.num_rb : 1);
       const G* g = gain_.data + (gain_.num_tti > 0 ? t * per_tti : 0);
       const std::uint64_t base =
           std::uint64_t(t) * std::uint64_t(cfg_.num_ue * cfg_.num_cell * cfg_.num_rb);
-      detail::channel_rows_ws(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
-                              rate_.data(), mine, bad_.data());
+      detail::channel_rows_parallel(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
+                                    rate_.data(), threads_, scratch_, bad_.data());
     }
-    GENOFF_OMP(omp single)
-    {
-      failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
-      if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
-    }
+    failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
+    if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
     return !failed_;
   }
 
-  // PF steps 2-3 (a worksharing loop over cells; ends with its barrier).
+  // PF steps 2-3 (cells in parallel).
   void schedule(const std::uint8_t* eligible) {
-    double* mine = scratch_.data() + thread_id() * 2 * cfg_.num_rb + cfg_.num_rb;
-    detail::pf_cells_ws(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible, alloc_.data(),
-                        last_.data(), mine);
+    detail::pf_cells_parallel(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible,
+                              alloc_.data(), last_.data(), threads_, scratch_);
   }
 
   void throw_if_failed() const {
@@ -116,7 +111,7 @@ class Run {
   std::vector<double> avg_;    // PF T
   std::vector<double> last_;   // PF r_last
   std::vector<int> bad_;       // [num_ue] bad-gain flags of the latest rows
-  std::vector<double> scratch_;  // 2 * num_rb per thread
+  std::vector<double> scratch_;  // num_rb per thread
   bool failed_ = false;
 
  private:
@@ -162,16 +157,12 @@ FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& 
   std::vector<index_t> rb_count(std::size_t(nue), 0);
   run.set_active(nullptr);  // full buffer: every cell with users always transmits
   const bool fixed = run.static_channel();
-  GENOFF_OMP(omp parallel num_threads(run.threads_) if (run.threads_ > 1))
   for (index_t t = 0; t < num_tti; ++t) {
     if (!run.rates(t, nullptr, t == 0 || !fixed)) break;
     run.schedule(nullptr);
-    GENOFF_OMP(omp single)
-    {
-      for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
-      for (index_t k : run.alloc_) {
-        if (k >= 0) ++rb_count[std::size_t(k)];
-      }
+    for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
+    for (index_t k : run.alloc_) {
+      if (k >= 0) ++rb_count[std::size_t(k)];
     }
   }
   run.throw_if_failed();
@@ -226,50 +217,37 @@ FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<
   FiniteBufferResult res;
   res.completion_tti.assign(std::size_t(nreq), -1);
   index_t num_done = 0;
-  index_t t = 0;  // shared: advanced by one thread at the end of each TTI
-  bool stop = false;
-  GENOFF_OMP(omp parallel num_threads(run.threads_) if (run.threads_ > 1))
-  while (true) {
-    GENOFF_OMP(omp single)
-    {
-      stop = !(t < num_tti && num_done < nreq);
-      if (!stop) {
-        for (index_t k = 0; k < nue; ++k) {
-          index_t& a = arrived[std::size_t(k)];
-          while (a < first[std::size_t(k + 1)] && req.arrival_tti[order[std::size_t(a)]] <= t) ++a;
-          if (a > first[std::size_t(k)]) arrived_bits[std::size_t(k)] = end_bits[std::size_t(a - 1)];
-          eligible[std::size_t(k)] =
-              arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)] > 0.0;
-        }
-        run.set_active(eligible.data());
-      }
+  index_t t = 0;
+  while (t < num_tti && num_done < nreq) {
+    for (index_t k = 0; k < nue; ++k) {
+      index_t& a = arrived[std::size_t(k)];
+      while (a < first[std::size_t(k + 1)] && req.arrival_tti[order[std::size_t(a)]] <= t) ++a;
+      if (a > first[std::size_t(k)]) arrived_bits[std::size_t(k)] = end_bits[std::size_t(a - 1)];
+      eligible[std::size_t(k)] = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)] > 0.0;
     }
-    if (stop) break;
+    run.set_active(eligible.data());
     if (!run.rates(t, eligible.data(), true)) break;
     run.schedule(eligible.data());
-    GENOFF_OMP(omp single)
-    {
-      for (index_t k = 0; k < nue; ++k) {
-        if (!eligible[std::size_t(k)]) continue;
-        double& last = run.last_[std::size_t(k)];
-        const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
-        const double capacity = last * cfg.tti_s;
-        if (capacity >= buffered) {
-          delivered_bits[std::size_t(k)] = arrived_bits[std::size_t(k)];
-          last = buffered / cfg.tti_s;  // PF averages what was delivered
-        } else {
-          delivered_bits[std::size_t(k)] += capacity;
-        }
-        index_t& d = done[std::size_t(k)];
-        while (d < arrived[std::size_t(k)] &&
-               end_bits[std::size_t(d)] <= delivered_bits[std::size_t(k)]) {
-          res.completion_tti[std::size_t(order[std::size_t(d)])] = t;
-          ++d;
-          ++num_done;
-        }
+    for (index_t k = 0; k < nue; ++k) {
+      if (!eligible[std::size_t(k)]) continue;
+      double& last = run.last_[std::size_t(k)];
+      const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
+      const double capacity = last * cfg.tti_s;
+      if (capacity >= buffered) {
+        delivered_bits[std::size_t(k)] = arrived_bits[std::size_t(k)];
+        last = buffered / cfg.tti_s;  // PF averages what was delivered
+      } else {
+        delivered_bits[std::size_t(k)] += capacity;
       }
-      ++t;
+      index_t& d = done[std::size_t(k)];
+      while (d < arrived[std::size_t(k)] &&
+             end_bits[std::size_t(d)] <= delivered_bits[std::size_t(k)]) {
+        res.completion_tti[std::size_t(order[std::size_t(d)])] = t;
+        ++d;
+        ++num_done;
+      }
     }
+    ++t;
   }
   run.throw_if_failed();
   res.num_tti_run = t;

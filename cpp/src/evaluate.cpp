@@ -1,4 +1,5 @@
 #include "genoff/evaluate.hpp"
+#include "genoff/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,8 +44,9 @@ void evaluate(const EvalInputs& in, const EvalOutputs& out, int n_threads) {
   check("target_s", in.target_s, n, false, true);
   check("penalty", in.penalty, n, false);
   const index_t block = 4096;
-  parallel_for((n + block - 1) / block, threads_for(threads, double(n) * kNsPerRequest),
-               [&](index_t b) {
+  const int t = threads_for(threads, double(n) * kNsPerRequest);
+  parallel_chunks((n + block - 1) / block, 1, t, [&](index_t b0, index_t b1, int) {
+    for (index_t b = b0; b < b1; ++b) {
     const index_t end = std::min(n, (b + 1) * block);
     for (index_t i = b * block; i < end; ++i) {
       const bool cloud = in.offload[i * in.offload_stride] != 0;
@@ -67,6 +69,7 @@ void evaluate(const EvalInputs& in, const EvalOutputs& out, int n_threads) {
       out.violated[i] = std::uint8_t(violated);
       // eq. (10)
       out.reward[i] = in.target_s[i] - t_total - (violated ? in.penalty[i] : 0.0);
+    }
     }
   });
   // Finite inputs can still overflow (e.g. 1e300 tokens): refuse rather than return inf.

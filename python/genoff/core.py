@@ -40,36 +40,12 @@ count, :func:`rayleigh_power` returns the very numbers a run used, and
 from __future__ import annotations
 
 import operator
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-def _load_core():
-    """Import the compiled core with passive OpenMP waits unless the user chose a policy.
-
-    OpenMP runtimes read their wait policy once, when they start (here: when ``_core`` loads
-    libgomp). libgomp's default lets idle workers spin for a while, which costs nothing on an
-    idle machine and a great deal on a busy one: spinning workers take the cores the calling
-    thread and other programs need, and a call falls into a 20-40 ms mode. So ``passive`` is
-    set for the import only (and removed again, so torch's or anyone else's runtime is not
-    affected); ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set by the user win. If another module
-    has already started the same runtime, its policy stays (see the README, "Threads").
-    """
-    chosen = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
-    if not chosen:
-        os.environ["OMP_WAIT_POLICY"] = "passive"
-    try:
-        from genoff import _core as core_module
-    finally:
-        if not chosen:
-            os.environ.pop("OMP_WAIT_POLICY", None)
-    return core_module
-
-
-_core = _load_core()
+from genoff import _core
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
 
 __all__ = [

@@ -86,43 +86,6 @@ constexpr double kNsPerRequest = 4.0; // one request of evaluate()
 #define GENOFF_OMP(directive)
 #endif
 
-// Index of the calling thread in the innermost parallel region (0 outside one).
-inline int thread_id() noexcept {
-#ifdef GENOFF_HAS_OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
-// Runs f(i) for i in [0, n) on n_threads threads. Each i has exactly one writer, whichever
-// thread takes it, so results do not depend on the thread count. Indices are handed out in
-// small chunks on demand (dynamic schedule): a thread that the OS deschedules holds at most one
-// chunk, and the others take the rest instead of waiting for it. An exception thrown by f is
-// carried out of the parallel region and rethrown.
-template <class F>
-void parallel_for(index_t n, int n_threads, F&& f) {
-#ifdef GENOFF_HAS_OPENMP
-  if (n_threads > 1 && n > 1) {
-    std::exception_ptr error = nullptr;
-    const index_t chunk = n / (16 * index_t(n_threads)) > 1 ? n / (16 * index_t(n_threads)) : 1;
-#pragma omp parallel for schedule(dynamic, chunk) num_threads(n_threads)
-    for (index_t i = 0; i < n; ++i) {
-      try {
-        f(i);
-      } catch (...) {
-#pragma omp critical(genoff_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-    if (error) std::rethrow_exception(error);
-    return;
-  }
-#endif
-  (void)n_threads;
-  for (index_t i = 0; i < n; ++i) f(i);
-}
-
 // A read-only length-n view that is either an array (stride 1) or one broadcast value (stride 0).
 struct Bcast {
   const double* data = nullptr;
