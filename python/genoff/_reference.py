@@ -264,8 +264,26 @@ class _Run:
     def static(self) -> bool:
         return not self.rayleigh and self.gain.ndim == 3
 
-    def rates(self, t: int, busy_cells: np.ndarray) -> np.ndarray:
+    def rates(self, t: int, busy_cells: np.ndarray, users: np.ndarray | None = None) -> np.ndarray:
+        """Rates of TTI t [num_ue, num_rb]; with `users` (a bool mask) only their rows, like the
+        core (the other rows are 0 and their fading is not drawn)."""
         g = self.gain[t] if self.gain.ndim == 4 else self.gain
+        if users is not None:
+            idx = np.flatnonzero(users)
+            out = np.zeros((self.num_ue, self.num_rb))
+            if idx.size == 0:
+                return out
+            g = g[idx]
+            if self.rayleigh:
+                row = self.num_cell * self.num_rb
+                base = t * self.num_ue * row
+                fade = np.empty((idx.size, self.num_cell, self.num_rb))
+                for i, k in enumerate(idx):
+                    _exp1(self.key, base + int(k) * row, fade[i])
+                g = g * fade
+            active = self.background | busy_cells[:, None]
+            out[idx] = shannon_rate(sinr(g, self.tx, active, self.noise, self.serving[idx]), self.bw)
+            return out
         if self.rayleigh:
             _exp1(self.key, t * self.num_ue * self.num_cell * self.num_rb, self.fade)
             g = g * self.fade  # [num_ue, num_cell, num_rb]
@@ -358,7 +376,7 @@ def run_finite_buffer(
             arrived[has] = end_bits[last_arrived[has]]
         eligible = arrived - delivered > 0.0
         busy = np.bincount(run.serving[eligible], minlength=run.num_cell) > 0
-        rate = run.rates(t, busy)
+        rate = run.rates(t, busy, eligible)
         pf.step(rate, eligible)
         last = pf.last_rate
         buffered = arrived - delivered
