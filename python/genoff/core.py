@@ -66,7 +66,8 @@ __all__ = [
     "get_library_dir",
 ]
 
-#: True when the core was compiled with OpenMP (``n_threads`` then has an effect).
+#: True when the core was built with threads (OpenMP found at build time; ``n_threads`` then
+#: has an effect: the core runs it on its own thread pool).
 has_openmp: bool = bool(_core.has_openmp)
 
 _FADING = {None: False, "none": False, "rayleigh": True}
@@ -540,7 +541,7 @@ def get_include() -> str:
     """Folder holding the core's C++ headers (``#include "genoff/downlink.hpp"``).
 
     C++ simulators compile with ``-I{get_include()}`` and link
-    ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`).
+    ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`, and ``-pthread``).
     """
     return str(_installed("include", Path("genoff") / "downlink.hpp", "C++ headers"))
 
