@@ -135,6 +135,12 @@ void run(index_t n, index_t chunk, int threads, Body body, void* ctx) {
   job->max_slots = int(useful);
   instance().run(job, int(useful) - 1);
   job->work(0);  // the caller works too, and alone if no worker shows up in time
+  // What is left is a chunk another thread is running: short, so wait for it runnable (yield)
+  // for a while before sleeping; a sleeping caller on a busy machine waits a time slice to be
+  // woken.
+  for (int i = 0; i < 2000 && job->remaining.load(std::memory_order_acquire) != 0; ++i) {
+    std::this_thread::yield();
+  }
   {
     std::unique_lock<std::mutex> lock(job->m);
     job->cv.wait(lock, [&] { return job->finished; });
