@@ -21,11 +21,9 @@ class Run {
   Run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti, int n_threads)
       : cfg_(cfg),
         gain_(gain),
-        // Threads from the work of one TTI: every TTI forks work out and joins it again.
-        threads_(threads_for(resolve_threads(n_threads),
-                             double(cfg.num_ue * cfg.num_cell * cfg.num_rb) *
-                                     (gain.rayleigh ? kNsPerFade : kNsPerGain) +
-                                 double(cfg.num_ue * cfg.num_rb) * kNsPerMetric)) {
+        max_threads_(resolve_threads(n_threads)),
+        // Threads from the work of one TTI: every TTI hands work out and collects it again.
+        threads_(tti_threads(cfg.num_ue)) {
     check(num_tti);
     const index_t nc = cfg.num_cell, nrb = cfg.num_rb;
     cells_ = CellUsers(cfg.serving, cfg.num_ue, nc);
@@ -73,13 +71,20 @@ class Run {
   // Achievable rates of the eligible users in TTI t (rows in parallel; bad_[k] flags bad
   // gains), then step 1 unless a gain was bad. Returns false when a gain was bad.
   bool rates(index_t t, const std::uint8_t* eligible, bool compute) {
+    // With finite buffers only the users with data cost anything: size the TTI by them.
+    tti_threads_ = threads_;
+    if (eligible != nullptr && threads_ > 1) {
+      index_t n = 0;
+      for (index_t k = 0; k < cfg_.num_ue; ++k) n += eligible[k] != 0;
+      tti_threads_ = tti_threads(n);
+    }
     if (compute) {
       const index_t per_tti = cfg_.num_ue * cfg_.num_cell * (gain_.per_rb ? cfg_.num_rb : 1);
       const G* g = gain_.data + (gain_.num_tti > 0 ? t * per_tti : 0);
       const std::uint64_t base =
           std::uint64_t(t) * std::uint64_t(cfg_.num_ue * cfg_.num_cell * cfg_.num_rb);
       detail::channel_rows_parallel(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
-                                    rate_.data(), threads_, scratch_, bad_.data());
+                                    rate_.data(), tti_threads_, scratch_, bad_.data());
     }
     failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
     if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
@@ -89,7 +94,7 @@ class Run {
   // PF steps 2-3 (cells in parallel).
   void schedule(const std::uint8_t* eligible) {
     detail::pf_cells_parallel(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible,
-                              alloc_.data(), last_.data(), threads_, scratch_);
+                              alloc_.data(), last_.data(), tti_threads_, scratch_);
   }
 
   void throw_if_failed() const {
@@ -100,7 +105,15 @@ class Run {
 
   const DownlinkConfig& cfg_;
   const GainInput<G>& gain_;
-  int threads_;
+  int max_threads_;
+  int threads_;      // for a TTI in which every user has data
+  int tti_threads_ = 1;  // for the current TTI
+
+  int tti_threads(index_t active_users) const {
+    return threads_for(max_threads_, double(active_users * cfg_.num_cell * cfg_.num_rb) *
+                                         (gain_.rayleigh ? kNsPerFade : kNsPerGain) +
+                                     double(cfg_.num_ue * cfg_.num_rb) * kNsPerMetric);
+  }
   CellUsers cells_;
   detail::RowContext ctx_;
   std::vector<double> weight_;
