@@ -63,6 +63,7 @@ def test_cxx_program_links_against_installed_core(tmp_path):
            f"-L{core.get_library_dir()}", "-lgenoff_core", "-o", str(exe)]
     if core.has_openmp:
         cmd.append("-fopenmp")
+    cmd.append("-pthread")  # the core's thread pool
     if sys.platform.startswith("linux"):
         cmd.append("-lm")
     build = subprocess.run(cmd, capture_output=True, text=True)

@@ -114,9 +114,54 @@ inline std::vector<double> per_rb(py::handle obj, const char* name, py::ssize_t 
                         std::to_string(num_rb) + ",), got shape " + shape_str(a));
 }
 
-inline int as_threads(int n_threads) {
-  if (n_threads < 0) throw py::value_error("n_threads must be >= 0 (0 = all), got " + std::to_string(n_threads));
-  return n_threads;
+// A count or index from any Python integer: a ValueError naming it outside [0, 2**63).
+inline index_t as_count(py::handle obj, const char* name) {
+  PyObject* idx = PyNumber_Index(obj.ptr());
+  if (idx == nullptr) {
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + " must be an integer");
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+  Py_DECREF(idx);
+  if (overflow != 0 || v < 0) {
+    PyErr_Clear();
+    throw py::value_error(std::string(name) + " must be an integer in [0, 2**63)");
+  }
+  return index_t(v);
+}
+
+// A real number from any Python number: a ValueError naming it when it does not fit a double.
+inline double as_real(py::handle obj, const char* name) {
+  if (PyBool_Check(obj.ptr()) || !(PyFloat_Check(obj.ptr()) || PyIndex_Check(obj.ptr()) ||
+                                   PyNumber_Check(obj.ptr()))) {
+    throw py::type_error(std::string(name) + " must be a real number");
+  }
+  const double v = PyFloat_AsDouble(obj.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    const bool overflow = PyErr_ExceptionMatches(PyExc_OverflowError);
+    PyErr_Clear();
+    if (overflow) throw py::value_error(std::string(name) + " is too large for a float");
+    throw py::type_error(std::string(name) + " must be a real number");
+  }
+  return v;
+}
+
+// n_threads from any Python integer: a ValueError naming it outside [0, 2**31).
+inline int as_threads(py::handle obj) {
+  PyObject* idx = PyNumber_Index(obj.ptr());
+  if (idx == nullptr) {
+    PyErr_Clear();
+    throw py::type_error("n_threads must be an integer");
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(idx, &overflow);
+  Py_DECREF(idx);
+  if (overflow != 0 || v < 0 || v > 0x7fffffffLL) {
+    PyErr_Clear();
+    throw py::value_error("n_threads must be an integer in [0, 2**31) (0 = all)");
+  }
+  return int(v);
 }
 
 inline std::uint64_t as_seed(py::handle obj, const char* name) {

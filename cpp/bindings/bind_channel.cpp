@@ -25,13 +25,24 @@ void bind_channel(py::module_& m) {
   m.def(
       "sinr",
       [](py::handle gain, py::handle tx_power_w, py::handle active, py::handle noise_w,
-         py::handle serving, int n_threads) {
-        n_threads = as_threads(n_threads);
+         py::handle serving, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         ArrF64 tx = as_tx_power(tx_power_w);
         const py::ssize_t num_cell = tx.shape(0), num_rb = tx.shape(1);
         ArrBool act = as_mask(active, "active");
         require_ndim(act, "active", 2, "[num_cell, num_rb]");
         if (act.shape(0) != num_cell || act.shape(1) != num_rb) {
+          // Blame the one that disagrees with gain ([num_ue, num_cell, num_rb]) when gain tells.
+          const py::array g = as_numeric(gain, "gain", "biuf");
+          const bool gain_agrees_with_active =
+              g.ndim() == 3 && g.shape(1) == act.shape(0) &&
+              (g.shape(2) == act.shape(1) || g.shape(2) == 1) &&
+              (g.shape(1) != num_cell || (g.shape(2) != num_rb && g.shape(2) != 1));
+          if (gain_agrees_with_active) {
+            throw py::value_error("tx_power_w must have shape (num_cell, num_rb) = " +
+                                  shape_str(act) + " like active and gain, got shape " +
+                                  shape_str(tx));
+          }
           throw py::value_error("active must have the shape of tx_power_w " + shape_str(tx) +
                                 ", got shape " + shape_str(act));
         }
@@ -51,8 +62,8 @@ void bind_channel(py::module_& m) {
 
   m.def(
       "shannon_rate",
-      [](py::handle sinr, py::handle bandwidth_hz, int n_threads) {
-        n_threads = as_threads(n_threads);
+      [](py::handle sinr, py::handle bandwidth_hz, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         ArrF64 s = as_f64(sinr, "sinr");
         require_ndim(s, "sinr", 2, "[num_ue, num_rb]");
         const index_t num_ue = s.shape(0), num_rb = s.shape(1);
@@ -69,16 +80,26 @@ void bind_channel(py::module_& m) {
 
   m.def(
       "rayleigh_power",
-      [](py::ssize_t num_tti, py::ssize_t num_ue, py::ssize_t num_cell, py::ssize_t num_rb,
-         py::handle seed, py::ssize_t first_tti, int n_threads) {
-        n_threads = as_threads(n_threads);
+      [](py::handle num_tti_arg, py::handle num_ue_arg, py::handle num_cell_arg,
+         py::handle num_rb_arg, py::handle seed, py::handle first_tti_arg,
+         py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         const std::uint64_t s = as_seed(seed, "seed");
-        if (num_tti < 0) throw py::value_error("num_tti must be >= 0");
-        if (num_ue < 0) throw py::value_error("num_ue must be >= 0");
-        if (num_cell < 0) throw py::value_error("num_cell must be >= 0");
-        if (num_rb < 0) throw py::value_error("num_rb must be >= 0");
-        if (first_tti < 0) throw py::value_error("first_tti must be >= 0");
-        py::array_t<double> out({num_tti, num_ue, num_cell, num_rb});
+        const index_t num_tti = as_count(num_tti_arg, "num_tti");
+        const index_t num_ue = as_count(num_ue_arg, "num_ue");
+        const index_t num_cell = as_count(num_cell_arg, "num_cell");
+        const index_t num_rb = as_count(num_rb_arg, "num_rb");
+        const index_t first_tti = as_count(first_tti_arg, "first_tti");
+        // The output's size must be representable (NumPy would say "array is too big").
+        index_t size = 8;
+        const bool empty = num_tti == 0 || num_ue == 0 || num_cell == 0 || num_rb == 0;
+        for (const index_t d : {num_tti, num_ue, num_cell, num_rb}) {
+          if (!empty && __builtin_mul_overflow(size, d, &size)) {
+            throw py::value_error("num_tti * num_ue * num_cell * num_rb is too large for one array");
+          }
+        }
+        py::array_t<double> out({py::ssize_t(num_tti), py::ssize_t(num_ue), py::ssize_t(num_cell),
+                                 py::ssize_t(num_rb)});
         double* o = out.mutable_data();
         {
           py::gil_scoped_release nogil;

@@ -19,7 +19,9 @@ struct RunArgs {
 
 void parse_run(RunArgs& a, py::handle gain, py::handle tx_power_w, py::handle noise_w,
                py::handle serving, py::handle bandwidth_hz, bool rayleigh, py::handle seed,
-               double beta, py::handle background, double tti_s) {
+               py::handle beta_arg, py::handle background, py::handle tti_s_arg) {
+  const double beta = as_real(beta_arg, "beta");
+  const double tti_s = as_real(tti_s_arg, "tti_s");
   a.tx = as_tx_power(tx_power_w);
   const index_t num_cell = a.tx.shape(0), num_rb = a.tx.shape(1);
   a.noise = per_rb(noise_w, "noise_w", num_rb);
@@ -46,6 +48,11 @@ void parse_run(RunArgs& a, py::handle gain, py::handle tx_power_w, py::handle no
   a.gain = a.gain_f32 ? py::array(ArrF32::ensure(gain)) : py::array(as_f64(gain, "gain"));
   const bool per = check_gain(a.gain, num_ue, num_cell, num_rb, true);
   const index_t gain_tti = a.gain.ndim() == 4 ? a.gain.shape(0) : 0;
+  if (a.gain.ndim() == 4 && gain_tti == 0) {
+    // 0 would mean "one static tensor" to the core: refuse instead of reading past the end.
+    throw py::value_error("gain has a TTI axis of length 0, got shape " + shape_str(a.gain) +
+                          "; give at least one TTI or a 3-D gain");
+  }
   a.g64 = {a.gain_f32 ? nullptr : static_cast<const double*>(a.gain.data()), gain_tti, per, rayleigh, s};
   a.g32 = {a.gain_f32 ? static_cast<const float*>(a.gain.data()) : nullptr, gain_tti, per, rayleigh, s};
   a.cfg.num_ue = num_ue;
@@ -74,12 +81,12 @@ void bind_downlink(py::module_& m) {
   m.def(
       "run_full_buffer",
       [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
-         py::handle bandwidth_hz, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
-         py::handle background, int n_threads) {
-        n_threads = as_threads(n_threads);
+         py::handle bandwidth_hz, py::handle num_tti, bool rayleigh, py::handle seed, py::handle beta,
+         py::handle background, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         RunArgs a;
         parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
-                  background, 1e-3);
+                  background, py::float_(1e-3));
         const index_t n = resolve_num_tti(num_tti, a);
         FullBufferResult r;
         {
@@ -102,9 +109,9 @@ void bind_downlink(py::module_& m) {
       "run_finite_buffer",
       [](py::handle gain, py::handle tx_power_w, py::handle noise_w, py::handle serving,
          py::handle bandwidth_hz, py::handle request_ue, py::handle request_tti,
-         py::handle request_bytes, py::handle num_tti, bool rayleigh, py::handle seed, double beta,
-         py::handle background, double tti_s, int n_threads) {
-        n_threads = as_threads(n_threads);
+         py::handle request_bytes, py::handle num_tti, bool rayleigh, py::handle seed, py::handle beta,
+         py::handle background, py::handle tti_s, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         RunArgs a;
         parse_run(a, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
                   background, tti_s);

@@ -26,8 +26,8 @@ void bind_evaluate(py::module_& m) {
          py::handle radio_delay_s, py::handle quality_req, py::handle bytes_per_token,
          py::handle t_back_s, py::handle ttft_edge_s, py::handle tpot_edge_s,
          py::handle ttft_cloud_s, py::handle tpot_cloud_s, py::handle quality_edge,
-         py::handle quality_cloud, py::handle target_s, py::handle penalty, int n_threads) {
-        n_threads = as_threads(n_threads);
+         py::handle quality_cloud, py::handle target_s, py::handle penalty, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
         if (capacity_bps.is_none() == radio_delay_s.is_none()) {
           throw py::value_error(
               "give exactly one of capacity_bps (analytic mode) and radio_delay_s (tti mode)");

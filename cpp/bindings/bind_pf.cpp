@@ -15,7 +15,11 @@ struct PyPF {
   std::mutex mutex;
 };
 
-std::unique_ptr<PyPF> make_pf(py::ssize_t num_ue, py::handle serving, py::ssize_t num_cell, double beta) {
+std::unique_ptr<PyPF> make_pf(py::handle num_ue_arg, py::handle serving, py::handle num_cell_arg,
+                              py::handle beta_arg) {
+  const index_t num_ue = as_count(num_ue_arg, "num_ue");
+  const index_t num_cell = as_count(num_cell_arg, "num_cell");
+  const double beta = as_real(beta_arg, "beta");
   ArrI64 srv = as_serving(serving);
   if (srv.shape(0) != num_ue) {
     throw py::value_error("serving must have shape (num_ue,) = (" + std::to_string(num_ue) +
@@ -82,9 +86,10 @@ py::array_t<double> locked_copy(PyPF& self, bool avg) {
 void bind_pf(py::module_& m) {
   m.def(
       "pf_allocate",
-      [](py::handle rate, py::handle avg_rate, py::handle serving, py::ssize_t num_cell,
-         py::handle eligible, int n_threads) {
-        n_threads = as_threads(n_threads);
+      [](py::handle rate, py::handle avg_rate, py::handle serving, py::handle num_cell_arg,
+         py::handle eligible, py::handle n_threads_arg) {
+        const int n_threads = as_threads(n_threads_arg);
+        const index_t num_cell = as_count(num_cell_arg, "num_cell");
         ArrI64 srv = as_serving(serving);
         const index_t num_ue = srv.shape(0);
         ArrF64 r = checked_rate(rate, num_ue);
@@ -92,7 +97,7 @@ void bind_pf(py::module_& m) {
         ArrF64 avg = as_f64(avg_rate, "avg_rate");
         require_ndim(avg, "avg_rate", 1, "[num_ue]");
         require_dim(avg, "avg_rate", 0, num_ue, "(num_ue,)");
-        if (num_cell < 1) throw py::value_error("num_cell must be >= 1, got " + std::to_string(num_cell));
+        check_num_cell(num_cell);  // before the output [num_cell, num_rb] is allocated
         std::optional<ArrBool> e = optional_eligible(eligible, num_ue);
         py::array_t<std::int64_t> alloc({py::ssize_t(num_cell), py::ssize_t(num_rb)});
         std::int64_t* a = alloc.mutable_data();
@@ -111,8 +116,8 @@ void bind_pf(py::module_& m) {
            py::arg("beta") = 0.98)
       .def(
           "step",
-          [](PyPF& self, py::handle rate, py::handle eligible, int n_threads) {
-            n_threads = as_threads(n_threads);
+          [](PyPF& self, py::handle rate, py::handle eligible, py::handle n_threads_arg) {
+            const int n_threads = as_threads(n_threads_arg);
             const index_t num_ue = self.pf->num_ue();
             ArrF64 r = checked_rate(rate, num_ue);
             const index_t num_rb = r.shape(1);
@@ -130,8 +135,8 @@ void bind_pf(py::module_& m) {
       .def(
           "step_channel",
           [](PyPF& self, py::handle gain, py::handle tx_power_w, py::handle noise_w,
-             py::handle bandwidth_hz, py::handle active, py::handle eligible, int n_threads) {
-            n_threads = as_threads(n_threads);
+             py::handle bandwidth_hz, py::handle active, py::handle eligible, py::handle n_threads_arg) {
+            const int n_threads = as_threads(n_threads_arg);
             const index_t num_ue = self.pf->num_ue(), num_cell = self.pf->num_cell();
             ArrF64 tx = as_tx_power(tx_power_w);
             require_dim(tx, "tx_power_w", 0, num_cell, "[num_cell, num_rb]");

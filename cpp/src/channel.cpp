@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "genoff/fastmath.hpp"
+#include "genoff/parallel.hpp"
 #include "genoff/rng.hpp"
 
 #include "simd.hpp"
@@ -18,6 +19,40 @@ namespace {
 constexpr double kLog2e = 1.4426950408889634074;  // 1 / ln 2
 
 constexpr double kMax = std::numeric_limits<double>::max();
+
+// a * b for a fading draw count, or InvalidArgument(name) when it does not fit in int64 (the
+// draw counter of rng.hpp must not wrap; the reference raises there too).
+index_t checked_mul(index_t a, index_t b, const char* name) {
+  index_t ab = 0;
+  if (__builtin_mul_overflow(a, b, &ab)) {
+    throw InvalidArgument(name, "is so large that the fading draw index overflows 64 bits");
+  }
+  return ab;
+}
+
+// Fading draws per block: a block's 64-bit outputs and 32-bit words stay in L1.
+constexpr index_t kFadeBlock = 256;
+
+// out[i] = Exp(1) draw n0 + i of the stream `key` for i < n <= kFadeBlock: the same numbers as
+// rng::exp1, in two vectorizable passes (SplitMix64 outputs, then the float32 transform).
+GENOFF_CLONES void exp1_block(std::uint64_t key, std::uint64_t n0, index_t n, double* out) {
+  std::uint64_t z[kFadeBlock / 2 + 1];
+  std::uint32_t words[kFadeBlock + 2];
+  const std::uint64_t m0 = n0 >> 1;
+  const index_t off = index_t(n0 & 1);
+  const index_t pairs = (off + n + 1) / 2;
+  for (index_t p = 0; p < pairs; ++p) z[p] = rng::pair(key, m0 + std::uint64_t(p));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  std::memcpy(words, z, std::size_t(pairs) * sizeof(std::uint64_t));  // low word first
+#else
+  for (index_t p = 0; p < pairs; ++p) {
+    words[2 * p] = std::uint32_t(z[p]);
+    words[2 * p + 1] = std::uint32_t(z[p] >> 32);
+  }
+#endif
+  for (index_t i = 0; i < n; ++i) out[i] = double(rng::exp1_of_word(words[off + i]));
+}
+
 
 // out[q] <- out[q] / (interf[q] + noise[q]); flags NaN/inf that bad gains propagated here.
 GENOFF_INLINE int finish_row(const double* noise_w, index_t nrb, const double* interf, double* out) {
@@ -121,10 +156,15 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
     }
     if (c.gain_per_rb) {
       if (c.fading) {
-        for (index_t q = 0; q < nrb; ++q) {
-          const double gq = double(g[q]);
-          bits |= sign_bits(gq);
-          acc[q] += w[q] * (gq * rng::exp1(c.key, n0 + std::uint64_t(q)));
+        double fade[kFadeBlock];
+        for (index_t q0 = 0; q0 < nrb; q0 += kFadeBlock) {
+          const index_t nb = std::min(kFadeBlock, nrb - q0);
+          exp1_block(c.key, n0 + std::uint64_t(q0), nb, fade);
+          for (index_t b = 0; b < nb; ++b) {
+            const double gq = double(g[q0 + b]);
+            bits |= sign_bits(gq);
+            acc[q0 + b] += w[q0 + b] * (gq * fade[b]);
+          }
         }
       } else {
         for (index_t q = 0; q < nrb; ++q) {
@@ -137,7 +177,12 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
       const double g0 = double(g[0]);
       bad |= int(!(g0 >= 0.0 && g0 <= kMax));
       if (c.fading) {
-        for (index_t q = 0; q < nrb; ++q) acc[q] += w[q] * (g0 * rng::exp1(c.key, n0 + std::uint64_t(q)));
+        double fade[kFadeBlock];
+        for (index_t q0 = 0; q0 < nrb; q0 += kFadeBlock) {
+          const index_t nb = std::min(kFadeBlock, nrb - q0);
+          exp1_block(c.key, n0 + std::uint64_t(q0), nb, fade);
+          for (index_t b = 0; b < nb; ++b) acc[q0 + b] += w[q0 + b] * (g0 * fade[b]);
+        }
       } else {
         for (index_t q = 0; q < nrb; ++q) acc[q] += w[q] * g0;
       }
@@ -147,16 +192,24 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
   return bad | finish_row(c.noise_w, nrb, interf, out);
 }
 
-// rate[q] = b[q] log2(1 + sinr[q]) in place, for SINRs known finite and >= 0.
-GENOFF_INLINE void rate_in_place(double* x, const double* bw, index_t nrb) {
-  for (index_t q = 0; q < nrb; ++q) x[q] = bw[q] * (fastmath::log1p_nonneg(x[q]) * kLog2e);
+// rate[q] = b[q] log2(1 + sinr[q]) in place, for SINRs known finite and >= 0. Returns
+// kRateOverflow when a rate overflowed to inf (finite but huge bandwidths), else 0.
+constexpr int kRateOverflow = 2;
+GENOFF_INLINE int rate_in_place(double* x, const double* bw, index_t nrb) {
+  int inf = 0;
+  for (index_t q = 0; q < nrb; ++q) {
+    const double r = bw[q] * (fastmath::log1p_nonneg(x[q]) * kLog2e);
+    inf |= int(!(r <= kMax));
+    x[q] = r;
+  }
+  return inf ? kRateOverflow : 0;
 }
 
 GENOFF_CLONES int channel_row_f64(const double* gain_k, const detail::RowContext& c, index_t s,
                                   std::uint64_t counter0, bool with_rate, double* scratch,
                                   double* out) {
   const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
-  if (with_rate && !bad) rate_in_place(out, c.bandwidth_hz, c.num_rb);
+  if (with_rate && !bad) return rate_in_place(out, c.bandwidth_hz, c.num_rb);
   return bad;
 }
 
@@ -164,19 +217,22 @@ GENOFF_CLONES int channel_row_f32(const float* gain_k, const detail::RowContext&
                                   std::uint64_t counter0, bool with_rate, double* scratch,
                                   double* out) {
   const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
-  if (with_rate && !bad) rate_in_place(out, c.bandwidth_hz, c.num_rb);
+  if (with_rate && !bad) return rate_in_place(out, c.bandwidth_hz, c.num_rb);
   return bad;
 }
 
-// The user-facing shannon_rate: SINRs come from outside, so they are checked.
+// The user-facing shannon_rate: SINRs come from outside, so they are checked. Returns 1 for a
+// bad SINR, kRateOverflow for a rate that overflowed to inf, else 0.
 GENOFF_CLONES int rate_row_checked(double* x, const double* bw, index_t nrb) {
-  int bad = 0;
+  int bad = 0, inf = 0;
   for (index_t q = 0; q < nrb; ++q) {
     const double s = x[q];
     bad |= int(!(s >= 0.0)) | int(!(s <= kMax));
-    x[q] = bw[q] * (fastmath::log1p_nonneg(s) * kLog2e);
+    const double r = bw[q] * (fastmath::log1p_nonneg(s) * kLog2e);
+    inf |= int(!(r <= kMax));
+    x[q] = r;
   }
-  return bad;
+  return bad ? 1 : inf ? kRateOverflow : 0;
 }
 
 // Whether any x[i] is NaN, infinite, negative (or zero, when positive): a vectorized screen
@@ -191,9 +247,6 @@ GENOFF_CLONES int any_outside(const double* x, index_t n, bool positive) {
   return bad;
 }
 
-GENOFF_CLONES void exp1_block(std::uint64_t key, std::uint64_t n0, index_t n, double* out) {
-  for (index_t i = 0; i < n; ++i) out[i] = rng::exp1(key, n0 + std::uint64_t(i));
-}
 
 }  // namespace
 
@@ -210,6 +263,9 @@ int channel_row(const float* gain_k, const RowContext& ctx, index_t serving,
 
 void throw_if_bad_gain(const int* bad, index_t n) {
   for (index_t i = 0; i < n; ++i) {
+    if (bad[i] == kRateOverflow) {
+      throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
+    }
     if (bad[i]) {
       throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
                                     "or gains so large that the SINR overflows)");
@@ -266,15 +322,14 @@ void active_weights(const double* tx_power_w, const std::uint8_t* active, index_
 }
 
 template <class G>
-void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
-                     const index_t* serving, std::uint64_t counter_base,
-                     const std::uint8_t* eligible, bool with_rate, double* out, double* scratch,
-                     int* bad) {
+void channel_rows_range(const G* gain, index_t k0, index_t k1, const RowContext& ctx,
+                        const index_t* serving, std::uint64_t counter_base,
+                        const std::uint8_t* eligible, bool with_rate, double* out,
+                        double* scratch, int* bad) {
   const index_t nrb = ctx.num_rb;
   const index_t gain_row = ctx.num_cell * (ctx.gain_per_rb ? nrb : 1);
   const std::uint64_t draws_row = std::uint64_t(ctx.num_cell * nrb);
-  GENOFF_OMP(omp for schedule(static))
-  for (index_t k = 0; k < num_ue; ++k) {
+  for (index_t k = k0; k < k1; ++k) {
     if (eligible && !eligible[k]) {
       bad[k] = 0;
       continue;
@@ -285,24 +340,46 @@ void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
   }
 }
 
+int channel_threads(int max_threads, index_t num_ue, const RowContext& ctx) {
+  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? kNsPerFade : kNsPerGain);
+  return threads_for(max_threads, double(num_ue) * per_row);
+}
+
+template <class G>
+void channel_rows_parallel(const G* gain, index_t num_ue, const RowContext& ctx,
+                           const index_t* serving, std::uint64_t counter_base,
+                           const std::uint8_t* eligible, bool with_rate, double* out,
+                           int threads, std::vector<double>& scratch, int* bad) {
+  const index_t nrb = ctx.num_rb;
+  if (scratch.size() < std::size_t(threads * nrb)) scratch.resize(std::size_t(threads * nrb));
+  // Users go to whichever thread claims them (one writer per row: any split gives the same
+  // result); a thread the OS deschedules holds up one chunk at most.
+  parallel_chunks(num_ue, chunk_for(num_ue, threads), threads,
+                  [&](index_t b, index_t e, int slot) {
+                    channel_rows_range(gain, b, e, ctx, serving, counter_base, eligible, with_rate,
+                                       out, scratch.data() + slot * nrb, bad);
+                  });
+}
+
 template <class G>
 void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
                   std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
                   double* out, int max_threads) {
-  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? 8.0 : 1.0);
-  const int threads = threads_for(max_threads, double(num_ue) * per_row);
+  const int threads = channel_threads(max_threads, num_ue, ctx);
   std::vector<int> bad(static_cast<std::size_t>(num_ue));
-  std::vector<double> scratch(static_cast<std::size_t>(threads * ctx.num_rb));
-  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_ue > 1))
-  channel_rows_ws(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
-                  scratch.data() + thread_id() * ctx.num_rb, bad.data());
+  std::vector<double> scratch;
+  channel_rows_parallel(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
+                        threads, scratch, bad.data());
   throw_if_bad_gain(bad.data(), num_ue);
 }
 
 #define GENOFF_INSTANTIATE_ROWS(G)                                                          \
-  template void channel_rows_ws<G>(const G*, index_t, const RowContext&, const index_t*,    \
-                                   std::uint64_t, const std::uint8_t*, bool, double*,       \
-                                   double*, int*);                                          \
+  template void channel_rows_range<G>(const G*, index_t, index_t, const RowContext&,        \
+                                      const index_t*, std::uint64_t, const std::uint8_t*,   \
+                                      bool, double*, double*, int*);                        \
+  template void channel_rows_parallel<G>(const G*, index_t, const RowContext&,              \
+                                         const index_t*, std::uint64_t, const std::uint8_t*, \
+                                         bool, double*, int, std::vector<double>&, int*);   \
   template void channel_rows<G>(const G*, index_t, const RowContext&, const index_t*,       \
                                 std::uint64_t, const std::uint8_t*, bool, double*, int);
 GENOFF_INSTANTIATE_ROWS(double)
@@ -341,15 +418,21 @@ template void sinr<float>(const float*, index_t, index_t, index_t, bool, const d
 void shannon_rate(const double* sinr_in, index_t num_ue, index_t num_rb, const double* bandwidth_hz,
                   double* out, int n_threads) {
   const int threads = resolve_threads(n_threads);
-  detail::check_nonneg_finite("bandwidth_hz", bandwidth_hz, num_rb);
+  detail::check_pos_finite("bandwidth_hz", bandwidth_hz, num_rb);
   std::vector<int> bad(static_cast<std::size_t>(num_ue), 0);
-  parallel_for(num_ue, threads_for(threads, double(num_ue * num_rb), 4096.0), [&](index_t k) {
-    double* row = out + k * num_rb;
-    for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
-    bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
+  const int t = threads_for(threads, double(num_ue * num_rb) * kNsPerRate);
+  parallel_chunks(num_ue, chunk_for(num_ue, t), t, [&](index_t b, index_t e, int) {
+    for (index_t k = b; k < e; ++k) {
+      double* row = out + k * num_rb;
+      for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
+      bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
+    }
   });
   for (int b : bad) {
-    if (b) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
+    if (b == 1) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
+  }
+  for (int b : bad) {
+    if (b) throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
   }
 }
 
@@ -357,13 +440,30 @@ void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, inde
                     index_t num_cell, index_t num_rb, double* out, int n_threads) {
   const int threads = resolve_threads(n_threads);
   if (first_tti < 0) throw InvalidArgument("first_tti", "must be >= 0");
+  if (num_tti < 0 || num_ue < 0 || num_cell < 0 || num_rb < 0) {
+    throw InvalidArgument("num_tti", "and num_ue, num_cell, num_rb must be >= 0");
+  }
+  // Nothing to draw (and no loop over empty rows, however many).
+  if (num_tti == 0 || num_ue == 0 || num_cell == 0 || num_rb == 0) return;
+  const index_t row = checked_mul(num_cell, num_rb, "num_rb");
+  const index_t per_tti = checked_mul(num_ue, row, "num_ue");
+  index_t end_tti = 0;
+  if (__builtin_add_overflow(first_tti, num_tti, &end_tti)) {
+    throw InvalidArgument("first_tti", "is so large that the fading draw index overflows 64 bits");
+  }
+  checked_mul(end_tti, per_tti, "first_tti");
   const std::uint64_t key = rng::key(seed);
-  const index_t row = num_cell * num_rb;
-  parallel_for(num_tti * num_ue, threads_for(threads, double(num_tti * num_ue * num_cell * num_rb), 2048.0),
-               [&](index_t tk) {
-    const index_t t = tk / num_ue, k = tk % num_ue;
-    const std::uint64_t n0 = std::uint64_t(((first_tti + t) * num_ue + k) * row);
-    exp1_block(key, n0, row, out + tk * row);
+  const index_t rows = num_tti * num_ue;
+  const int t = threads_for(threads, double(rows) * double(row) * kNsPerFade);
+  parallel_chunks(rows, chunk_for(rows, t), t, [&](index_t b, index_t e, int) {
+    for (index_t tk = b; tk < e; ++tk) {
+      const index_t tt = tk / num_ue, k = tk % num_ue;
+      const std::uint64_t n0 = std::uint64_t(((first_tti + tt) * num_ue + k) * row);
+      for (index_t q0 = 0; q0 < row; q0 += kFadeBlock) {
+        exp1_block(key, n0 + std::uint64_t(q0), std::min(kFadeBlock, row - q0),
+                   out + tk * row + q0);
+      }
+    }
   });
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "genoff/channel.hpp"
+#include "genoff/parallel.hpp"
 #include "genoff/pf.hpp"
 #include "genoff/rng.hpp"
 
@@ -20,9 +21,9 @@ class Run {
   Run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti, int n_threads)
       : cfg_(cfg),
         gain_(gain),
-        threads_(threads_for(resolve_threads(n_threads),
-                             double(cfg.num_ue * cfg.num_cell * cfg.num_rb) *
-                                 (gain.rayleigh ? 8.0 : 1.0))) {
+        max_threads_(resolve_threads(n_threads)),
+        // Threads from the work of one TTI: every TTI hands work out and collects it again.
+        threads_(tti_threads(cfg.num_ue)) {
     check(num_tti);
     const index_t nc = cfg.num_cell, nrb = cfg.num_rb;
     cells_ = CellUsers(cfg.serving, cfg.num_ue, nc);
@@ -34,7 +35,7 @@ class Run {
     avg_.assign(std::size_t(cfg.num_ue), 1.0);
     last_.assign(std::size_t(cfg.num_ue), 0.0);
     bad_.assign(std::size_t(cfg.num_ue), 0);
-    scratch_.resize(std::size_t(threads_ * 2 * nrb));
+    scratch_.resize(std::size_t(threads_ * nrb));
     ctx_.num_cell = nc;
     ctx_.num_rb = nrb;
     ctx_.gain_per_rb = gain.per_rb;
@@ -67,32 +68,33 @@ class Run {
                            cell_on_.data());
   }
 
-  // Called by every thread of the run's parallel region. Achievable rates of the eligible users
-  // in TTI t (a worksharing loop; bad_[k] flags bad gains), then step 1 and a check in one
-  // thread. Returns false (in every thread) when a gain was bad.
+  // Achievable rates of the eligible users in TTI t (rows in parallel; bad_[k] flags bad
+  // gains), then step 1 unless a gain was bad. Returns false when a gain was bad.
   bool rates(index_t t, const std::uint8_t* eligible, bool compute) {
-    double* mine = scratch_.data() + thread_id() * 2 * cfg_.num_rb;
+    // With finite buffers only the users with data cost anything: size the TTI by them.
+    tti_threads_ = threads_;
+    if (eligible != nullptr && threads_ > 1) {
+      index_t n = 0;
+      for (index_t k = 0; k < cfg_.num_ue; ++k) n += eligible[k] != 0;
+      tti_threads_ = tti_threads(n);
+    }
     if (compute) {
       const index_t per_tti = cfg_.num_ue * cfg_.num_cell * (gain_.per_rb ? cfg_.num_rb : 1);
       const G* g = gain_.data + (gain_.num_tti > 0 ? t * per_tti : 0);
       const std::uint64_t base =
           std::uint64_t(t) * std::uint64_t(cfg_.num_ue * cfg_.num_cell * cfg_.num_rb);
-      detail::channel_rows_ws(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
-                              rate_.data(), mine, bad_.data());
+      detail::channel_rows_parallel(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
+                                    rate_.data(), tti_threads_, scratch_, bad_.data());
     }
-    GENOFF_OMP(omp single)
-    {
-      failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
-      if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
-    }
+    failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
+    if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
     return !failed_;
   }
 
-  // PF steps 2-3 (a worksharing loop over cells; ends with its barrier).
+  // PF steps 2-3 (cells in parallel).
   void schedule(const std::uint8_t* eligible) {
-    double* mine = scratch_.data() + thread_id() * 2 * cfg_.num_rb + cfg_.num_rb;
-    detail::pf_cells_ws(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible, alloc_.data(),
-                        last_.data(), mine);
+    detail::pf_cells_parallel(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible,
+                              alloc_.data(), last_.data(), tti_threads_, scratch_);
   }
 
   void throw_if_failed() const {
@@ -103,7 +105,15 @@ class Run {
 
   const DownlinkConfig& cfg_;
   const GainInput<G>& gain_;
-  int threads_;
+  int max_threads_;
+  int threads_;      // for a TTI in which every user has data
+  int tti_threads_ = 1;  // for the current TTI
+
+  int tti_threads(index_t active_users) const {
+    return threads_for(max_threads_, double(active_users * cfg_.num_cell * cfg_.num_rb) *
+                                         (gain_.rayleigh ? kNsPerFade : kNsPerGain) +
+                                     double(cfg_.num_ue * cfg_.num_rb) * kNsPerMetric);
+  }
   CellUsers cells_;
   detail::RowContext ctx_;
   std::vector<double> weight_;
@@ -114,7 +124,7 @@ class Run {
   std::vector<double> avg_;    // PF T
   std::vector<double> last_;   // PF r_last
   std::vector<int> bad_;       // [num_ue] bad-gain flags of the latest rows
-  std::vector<double> scratch_;  // 2 * num_rb per thread
+  std::vector<double> scratch_;  // num_rb per thread
   bool failed_ = false;
 
  private:
@@ -126,6 +136,15 @@ class Run {
       throw InvalidArgument("num_tti", "is " + std::to_string(num_tti) + " but gain holds only " +
                                            std::to_string(gain_.num_tti) + " TTIs");
     }
+    if (gain_.rayleigh) {
+      // The fading draw index of the last TTI must fit in 64 bits (rng.hpp's counter).
+      index_t per_tti = 0, total = 0;
+      if (__builtin_mul_overflow(cfg_.num_ue * cfg_.num_cell, cfg_.num_rb, &per_tti) ||
+          __builtin_mul_overflow(per_tti, num_tti, &total)) {
+        throw InvalidArgument("num_tti", "is so large that the fading draw index overflows 64 bits");
+      }
+    }
+    if (gain_.data == nullptr && cfg_.num_ue > 0) throw InvalidArgument("gain", "is missing");
     if (!(cfg_.beta > 0.0 && cfg_.beta < 1.0)) {
       throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(cfg_.beta));
     }
@@ -135,7 +154,7 @@ class Run {
     detail::check_serving(cfg_.serving, cfg_.num_ue, cfg_.num_cell);
     detail::check_nonneg_finite("tx_power_w", cfg_.tx_power_w, cfg_.num_cell * cfg_.num_rb);
     detail::check_pos_finite("noise_w", cfg_.noise_w, cfg_.num_rb);
-    detail::check_nonneg_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
+    detail::check_pos_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
   }
 };
 
@@ -151,16 +170,12 @@ FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& 
   std::vector<index_t> rb_count(std::size_t(nue), 0);
   run.set_active(nullptr);  // full buffer: every cell with users always transmits
   const bool fixed = run.static_channel();
-  GENOFF_OMP(omp parallel num_threads(run.threads_) if (run.threads_ > 1))
   for (index_t t = 0; t < num_tti; ++t) {
     if (!run.rates(t, nullptr, t == 0 || !fixed)) break;
     run.schedule(nullptr);
-    GENOFF_OMP(omp single)
-    {
-      for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
-      for (index_t k : run.alloc_) {
-        if (k >= 0) ++rb_count[std::size_t(k)];
-      }
+    for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
+    for (index_t k : run.alloc_) {
+      if (k >= 0) ++rb_count[std::size_t(k)];
     }
   }
   run.throw_if_failed();
@@ -215,50 +230,37 @@ FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<
   FiniteBufferResult res;
   res.completion_tti.assign(std::size_t(nreq), -1);
   index_t num_done = 0;
-  index_t t = 0;  // shared: advanced by one thread at the end of each TTI
-  bool stop = false;
-  GENOFF_OMP(omp parallel num_threads(run.threads_) if (run.threads_ > 1))
-  while (true) {
-    GENOFF_OMP(omp single)
-    {
-      stop = !(t < num_tti && num_done < nreq);
-      if (!stop) {
-        for (index_t k = 0; k < nue; ++k) {
-          index_t& a = arrived[std::size_t(k)];
-          while (a < first[std::size_t(k + 1)] && req.arrival_tti[order[std::size_t(a)]] <= t) ++a;
-          if (a > first[std::size_t(k)]) arrived_bits[std::size_t(k)] = end_bits[std::size_t(a - 1)];
-          eligible[std::size_t(k)] =
-              arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)] > 0.0;
-        }
-        run.set_active(eligible.data());
-      }
+  index_t t = 0;
+  while (t < num_tti && num_done < nreq) {
+    for (index_t k = 0; k < nue; ++k) {
+      index_t& a = arrived[std::size_t(k)];
+      while (a < first[std::size_t(k + 1)] && req.arrival_tti[order[std::size_t(a)]] <= t) ++a;
+      if (a > first[std::size_t(k)]) arrived_bits[std::size_t(k)] = end_bits[std::size_t(a - 1)];
+      eligible[std::size_t(k)] = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)] > 0.0;
     }
-    if (stop) break;
+    run.set_active(eligible.data());
     if (!run.rates(t, eligible.data(), true)) break;
     run.schedule(eligible.data());
-    GENOFF_OMP(omp single)
-    {
-      for (index_t k = 0; k < nue; ++k) {
-        if (!eligible[std::size_t(k)]) continue;
-        double& last = run.last_[std::size_t(k)];
-        const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
-        const double capacity = last * cfg.tti_s;
-        if (capacity >= buffered) {
-          delivered_bits[std::size_t(k)] = arrived_bits[std::size_t(k)];
-          last = buffered / cfg.tti_s;  // PF averages what was delivered
-        } else {
-          delivered_bits[std::size_t(k)] += capacity;
-        }
-        index_t& d = done[std::size_t(k)];
-        while (d < arrived[std::size_t(k)] &&
-               end_bits[std::size_t(d)] <= delivered_bits[std::size_t(k)]) {
-          res.completion_tti[std::size_t(order[std::size_t(d)])] = t;
-          ++d;
-          ++num_done;
-        }
+    for (index_t k = 0; k < nue; ++k) {
+      if (!eligible[std::size_t(k)]) continue;
+      double& last = run.last_[std::size_t(k)];
+      const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
+      const double capacity = last * cfg.tti_s;
+      if (capacity >= buffered) {
+        delivered_bits[std::size_t(k)] = arrived_bits[std::size_t(k)];
+        last = buffered / cfg.tti_s;  // PF averages what was delivered
+      } else {
+        delivered_bits[std::size_t(k)] += capacity;
       }
-      ++t;
+      index_t& d = done[std::size_t(k)];
+      while (d < arrived[std::size_t(k)] &&
+             end_bits[std::size_t(d)] <= delivered_bits[std::size_t(k)]) {
+        res.completion_tti[std::size_t(order[std::size_t(d)])] = t;
+        ++d;
+        ++num_done;
+      }
     }
+    ++t;
   }
   run.throw_if_failed();
   res.num_tti_run = t;

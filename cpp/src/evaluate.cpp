@@ -1,4 +1,5 @@
 #include "genoff/evaluate.hpp"
+#include "genoff/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -43,7 +44,9 @@ void evaluate(const EvalInputs& in, const EvalOutputs& out, int n_threads) {
   check("target_s", in.target_s, n, false, true);
   check("penalty", in.penalty, n, false);
   const index_t block = 4096;
-  parallel_for((n + block - 1) / block, threads, [&](index_t b) {
+  const int t = threads_for(threads, double(n) * kNsPerRequest);
+  parallel_chunks((n + block - 1) / block, 1, t, [&](index_t b0, index_t b1, int) {
+    for (index_t b = b0; b < b1; ++b) {
     const index_t end = std::min(n, (b + 1) * block);
     for (index_t i = b * block; i < end; ++i) {
       const bool cloud = in.offload[i * in.offload_stride] != 0;
@@ -67,7 +70,15 @@ void evaluate(const EvalInputs& in, const EvalOutputs& out, int n_threads) {
       // eq. (10)
       out.reward[i] = in.target_s[i] - t_total - (violated ? in.penalty[i] : 0.0);
     }
+    }
   });
+  // Finite inputs can still overflow (e.g. 1e300 tokens): refuse rather than return inf.
+  for (index_t i = 0; i < n; ++i) {
+    if (!std::isfinite(out.t_total_s[i]) || !std::isfinite(out.reward[i])) {
+      throw InvalidArgument("n_tokens", "and the other inputs make a delay or reward overflow to inf "
+                                        "(request " + std::to_string(i) + ")");
+    }
+  }
 }
 
 }  // namespace genoff

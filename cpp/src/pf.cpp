@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "genoff/channel.hpp"
+#include "genoff/parallel.hpp"
 #include "simd.hpp"
 
 namespace genoff {
@@ -55,14 +56,25 @@ void pf_cell(const double* rate, const double* avg_rate, index_t num_rb, const C
   }
 }
 
-void pf_cells_ws(const double* rate, const double* avg_rate, index_t num_rb,
-                 const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
-                 double* last_rate, double* best_scratch) {
-  GENOFF_OMP(omp for schedule(static))
-  for (index_t j = 0; j < cells.num_cell(); ++j) {
+void pf_cells_range(const double* rate, const double* avg_rate, index_t num_rb,
+                    const CellUsers& cells, index_t j0, index_t j1, const std::uint8_t* eligible,
+                    index_t* alloc, double* last_rate, double* best_scratch) {
+  for (index_t j = j0; j < j1; ++j) {
     pf_cell(rate, avg_rate, num_rb, cells, j, eligible, alloc + j * num_rb, last_rate,
             best_scratch);
   }
+}
+
+void pf_cells_parallel(const double* rate, const double* avg_rate, index_t num_rb,
+                       const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
+                       double* last_rate, int threads, std::vector<double>& scratch) {
+  const index_t nc = cells.num_cell();
+  if (scratch.size() < std::size_t(threads * num_rb)) scratch.resize(std::size_t(threads * num_rb));
+  // One writer per cell, whichever thread claims it: the same result for any split.
+  parallel_chunks(nc, chunk_for(nc, threads), threads, [&](index_t b, index_t e, int slot) {
+    pf_cells_range(rate, avg_rate, num_rb, cells, b, e, eligible, alloc, last_rate,
+                   scratch.data() + slot * num_rb);
+  });
 }
 
 void pf_update_average(double beta, const double* last_rate, double* avg_rate, index_t n) {
@@ -76,22 +88,20 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
                  const index_t* serving, index_t num_cell, const std::uint8_t* eligible,
                  index_t* alloc, int n_threads) {
   resolve_threads(n_threads);  // validates n_threads
-  if (num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+  check_num_cell(num_cell);
   detail::check_serving(serving, num_ue, num_cell);
   detail::check_nonneg_finite("rate", rate, num_ue * num_rb);
   detail::check_pos_finite("avg_rate", avg_rate, num_ue);
   const CellUsers cells(serving, num_ue, num_cell);
-  const int threads = threads_for(resolve_threads(n_threads), double(num_ue * num_rb));
-  std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
-  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell > 1))
-  detail::pf_cells_ws(rate, avg_rate, num_rb, cells, eligible, alloc, nullptr,
-                      best.data() + thread_id() * num_rb);
+  const int threads = threads_for(resolve_threads(n_threads), double(num_ue * num_rb) * kNsPerMetric);
+  std::vector<double> best;
+  detail::pf_cells_parallel(rate, avg_rate, num_rb, cells, eligible, alloc, nullptr, threads, best);
 }
 
 PFScheduler::PFScheduler(index_t num_ue, const index_t* serving, index_t num_cell, double beta)
     : num_ue_(num_ue), beta_(beta) {
   if (num_ue < 0) throw InvalidArgument("num_ue", "must be >= 0");
-  if (num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+  check_num_cell(num_cell);
   if (!(beta > 0.0 && beta < 1.0)) {
     throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(beta));
   }
@@ -119,11 +129,10 @@ void PFScheduler::update_average() {
 
 void PFScheduler::allocate(const double* rate, index_t num_rb, const std::uint8_t* eligible,
                            index_t* alloc, int max_threads) {
-  const int threads = threads_for(max_threads, double(num_ue_ * num_rb));
-  std::vector<double> best(static_cast<std::size_t>(threads * num_rb));
-  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1 && num_cell() > 1))
-  detail::pf_cells_ws(rate, avg_rate_.data(), num_rb, cells_, eligible, alloc, last_rate_.data(),
-                      best.data() + thread_id() * num_rb);
+  const int threads = threads_for(max_threads, double(num_ue_ * num_rb) * kNsPerMetric);
+  std::vector<double> best;
+  detail::pf_cells_parallel(rate, avg_rate_.data(), num_rb, cells_, eligible, alloc,
+                            last_rate_.data(), threads, best);
 }
 
 void PFScheduler::step(const double* rate, index_t num_rb, const std::uint8_t* eligible,
@@ -144,7 +153,7 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
   const index_t num_cell = cells_.num_cell();
   detail::check_nonneg_finite("tx_power_w", tx_power_w, num_cell * num_rb);
   detail::check_pos_finite("noise_w", noise_w, num_rb);
-  detail::check_nonneg_finite("bandwidth_hz", bandwidth_hz, num_rb);
+  detail::check_pos_finite("bandwidth_hz", bandwidth_hz, num_rb);
   std::vector<double> weight(static_cast<std::size_t>(num_cell * num_rb));
   std::vector<std::uint8_t> cell_on(static_cast<std::size_t>(num_cell));
   detail::active_weights(tx_power_w, active, num_cell, num_rb, weight.data(), cell_on.data());
@@ -161,27 +170,18 @@ void PFScheduler::step_channel(const G* gain, bool gain_per_rb, index_t num_rb,
     rate_buf_.resize(std::size_t(num_ue_ * num_rb));
     rate_out = rate_buf_.data();
   }
-  // One parallel region: rate rows, then (after a barrier) step 1 and the cells' allocations.
-  const int threads = threads_for(max_threads, double(num_ue_ * num_cell * num_rb));
+  // Rate rows in parallel, then step 1 (state changes only when the rows were good), then
+  // the cells' allocations in parallel.
+  const int threads = threads_for(
+      max_threads, double(num_ue_ * num_cell * num_rb) * kNsPerGain + double(num_ue_ * num_rb) * kNsPerMetric);
   std::vector<int> bad(static_cast<std::size_t>(num_ue_));
-  std::vector<double> scratch(static_cast<std::size_t>(threads * 2 * num_rb));
-  bool failed = false;
-  GENOFF_OMP(omp parallel num_threads(threads) if (threads > 1))
-  {
-    double* mine = scratch.data() + thread_id() * 2 * num_rb;
-    detail::channel_rows_ws(gain, num_ue_, ctx, serving_.data(), 0, nullptr, true, rate_out, mine,
-                            bad.data());
-    GENOFF_OMP(omp single)
-    {
-      failed = std::any_of(bad.begin(), bad.end(), [](int b) { return b != 0; });
-      if (!failed) update_average();  // state changes only when the step succeeds
-    }
-    if (!failed) {
-      detail::pf_cells_ws(rate_out, avg_rate_.data(), num_rb, cells_, eligible, alloc,
-                          last_rate_.data(), mine + num_rb);
-    }
-  }
-  if (failed) detail::throw_if_bad_gain(bad.data(), num_ue_);
+  std::vector<double> scratch;
+  detail::channel_rows_parallel(gain, num_ue_, ctx, serving_.data(), 0, nullptr, true, rate_out,
+                                threads, scratch, bad.data());
+  detail::throw_if_bad_gain(bad.data(), num_ue_);
+  update_average();
+  detail::pf_cells_parallel(rate_out, avg_rate_.data(), num_rb, cells_, eligible, alloc,
+                            last_rate_.data(), threads, scratch);
 }
 
 template void PFScheduler::step_channel<double>(const double*, bool, index_t, const double*,

@@ -2,7 +2,9 @@
 #pragma once
 
 // AVX2 and AVX-512 clones picked at load time (ifunc); the default build stays portable.
-#if defined(GENOFF_TARGET_CLONES)
+#if defined(GENOFF_TARGET_CLONES) && defined(GENOFF_NO_AVX512)
+#define GENOFF_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#elif defined(GENOFF_TARGET_CLONES)
 #define GENOFF_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define GENOFF_CLONES

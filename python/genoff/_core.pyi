@@ -13,6 +13,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 def max_threads() -> int: ...
+def _read_pass(a: ArrayLike, n_threads: int = 1) -> float: ...
 def sinr(
     gain: ArrayLike, tx_power_w: ArrayLike, active: ArrayLike, noise_w: ArrayLike,
     serving: ArrayLike, *, n_threads: int = 0,

@@ -170,29 +170,72 @@ def _key(seed: int) -> np.ndarray:
     return _mix64(np.array([seed], dtype=np.uint64))
 
 
+_F32 = np.float32
+# musl's logf constants (the core's rng.hpp), as float32.
+_LN2_HI, _LN2_LO = _F32(6.9313812256e-01), _F32(9.0580006145e-06)
+_LG = [_F32(v) for v in (6.6666668653e-01, 4.0000000596e-01, 2.8571429849e-01,
+                         2.2222198546e-01, 1.8183572590e-01, 1.5313838422e-01, 1.4798198640e-01)]
+_DRAW_LIMIT = 2**63  # fading draw indices must fit in int64 (the core's counter)
+
+
+def _exp1_words(w: np.ndarray) -> np.ndarray:
+    """-log(u), u = ((w >> 8) + 1) * 2^-24, in float32 with the core's exact operation order."""
+    lg1, lg2, lg3, lg4, lg5, lg6, lg7 = _LG
+    u = ((w >> np.uint32(8)) + np.uint32(1)).astype(np.float32)
+    u *= _F32(2.0**-24)
+    ix = u.view(np.uint32)
+    ix += np.uint32(0x3F800000 - 0x3F3504F3)
+    dk = ((ix >> np.uint32(23)).astype(np.int32) - np.int32(0x7F)).astype(np.float32)
+    ix &= np.uint32(0x007FFFFF)
+    ix += np.uint32(0x3F3504F3)
+    f = ix.view(np.float32)
+    f -= _F32(1.0)
+    hfsq = _F32(0.5) * f
+    hfsq *= f
+    s = f / (_F32(2.0) + f)
+    z = s * s
+    ww = z * z
+    t1 = ww * (lg2 + ww * (lg4 + ww * lg6))
+    t2 = z * (lg1 + ww * (lg3 + ww * (lg5 + ww * lg7)))
+    r = t2 + t1
+    log_u = s * (hfsq + r)
+    log_u += dk * _LN2_LO
+    log_u -= hfsq
+    log_u += f
+    log_u += dk * _LN2_HI
+    return np.subtract(_F32(0.0), log_u)
+
+
 def _exp1(key: np.ndarray, first: int, out: np.ndarray) -> None:
-    """out[i] = -log(u) for draws first .. first + out.size - 1 of the stream ``key``."""
+    """out[i] = Exp(1) draw first + i of the stream ``key`` (the core's rng.hpp, bit for bit).
+
+    Draw n is 32-bit word n (low word first) of SplitMix64's outputs z_m = mix64(key + (m + 1)
+    * golden), transformed to -log(u) in float32.
+    """
     flat = out.reshape(-1)
+    if first + flat.size >= _DRAW_LIMIT:
+        raise ValueError("first_tti is so large that the fading draw index overflows 64 bits")
     for b in range(0, flat.size, _BLOCK):
         n = min(_BLOCK, flat.size - b)
-        z = np.arange(first + b + 1, first + b + 1 + n, dtype=np.uint64)
+        start = first + b
+        m0, off = start >> 1, start & 1
+        z = np.arange(m0 + 1, m0 + 1 + (off + n + 1) // 2, dtype=np.uint64)
         z *= _GOLDEN
         z += key
         _mix64(z)
-        z >>= _S11
-        z += np.uint64(1)
-        u = flat[b : b + n]
-        np.multiply(z, 2.0**-53, out=u)
-        np.log(u, out=u)
-        np.negative(u, out=u)
+        words = z.astype("<u8", copy=False).view("<u4")[off : off + n]
+        flat[b : b + n] = _exp1_words(words)
 
 
 def rayleigh_power(
     num_tti, num_ue, num_cell, num_rb, *, seed, first_tti=0, n_threads=0
 ) -> np.ndarray:
     """See :func:`genoff.core.rayleigh_power`."""
+    per_tti = num_ue * num_cell * num_rb
+    if per_tti and num_tti and (first_tti + num_tti) * per_tti >= _DRAW_LIMIT:
+        raise ValueError("first_tti is so large that the fading draw index overflows 64 bits")
     out = np.empty((num_tti, num_ue, num_cell, num_rb))
-    _exp1(_key(seed), first_tti * num_ue * num_cell * num_rb, out)
+    _exp1(_key(seed), first_tti * per_tti, out)
     return out
 
 
@@ -221,8 +264,26 @@ class _Run:
     def static(self) -> bool:
         return not self.rayleigh and self.gain.ndim == 3
 
-    def rates(self, t: int, busy_cells: np.ndarray) -> np.ndarray:
+    def rates(self, t: int, busy_cells: np.ndarray, users: np.ndarray | None = None) -> np.ndarray:
+        """Rates of TTI t [num_ue, num_rb]; with `users` (a bool mask) only their rows, like the
+        core (the other rows are 0 and their fading is not drawn)."""
         g = self.gain[t] if self.gain.ndim == 4 else self.gain
+        if users is not None:
+            idx = np.flatnonzero(users)
+            out = np.zeros((self.num_ue, self.num_rb))
+            if idx.size == 0:
+                return out
+            g = g[idx]
+            if self.rayleigh:
+                row = self.num_cell * self.num_rb
+                base = t * self.num_ue * row
+                fade = np.empty((idx.size, self.num_cell, self.num_rb))
+                for i, k in enumerate(idx):
+                    _exp1(self.key, base + int(k) * row, fade[i])
+                g = g * fade
+            active = self.background | busy_cells[:, None]
+            out[idx] = shannon_rate(sinr(g, self.tx, active, self.noise, self.serving[idx]), self.bw)
+            return out
         if self.rayleigh:
             _exp1(self.key, t * self.num_ue * self.num_cell * self.num_rb, self.fade)
             g = g * self.fade  # [num_ue, num_cell, num_rb]
@@ -315,7 +376,7 @@ def run_finite_buffer(
             arrived[has] = end_bits[last_arrived[has]]
         eligible = arrived - delivered > 0.0
         busy = np.bincount(run.serving[eligible], minlength=run.num_cell) > 0
-        rate = run.rates(t, busy)
+        rate = run.rates(t, busy, eligible)
         pf.step(rate, eligible)
         last = pf.last_rate
         buffered = arrived - delivered

@@ -526,7 +526,10 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "demo":
         from genoff import demo
 
-        print(demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed, n_threads=args.threads))
+        try:
+            print(demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed, n_threads=args.threads))
+        except (ValueError, TypeError) as e:
+            parser.exit(2, f"genoff demo: error: {e}\n")
     return 0
 
 

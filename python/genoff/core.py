@@ -1,15 +1,16 @@
 """The compiled network core: SINR, Shannon rate, PF scheduling, multi-TTI runs, evaluation.
 
 Everything here runs in C++ (``genoff._core``) with the GIL released; this module adds the
-documentation, result types and argument handling. Conventions (SPEC Sec. 4):
+documentation, result types and argument handling. Conventions (README, "Use the core"):
 
 * arrays are NumPy arrays (lists are converted); outputs are new arrays;
 * units are SI: W, Hz, s, bit/s; gains are linear power gains;
 * ``gain`` may be float32 or float64 (float32 halves the memory traffic; the arithmetic is
   float64 either way); every other float input is float64;
 * ``gain``'s last axis is ``num_rb`` or 1 (the same gain on every RB);
-* ``n_threads=0`` uses all threads (OpenMP); results are bit-identical for every
-  ``n_threads``;
+* ``n_threads=0`` lets the core choose: all threads for work worth splitting, the calling
+  thread alone for kernels under about a millisecond (see the README, "Threads"); results
+  are bit-identical for every ``n_threads``;
 * bad input raises ``ValueError`` (wrong shape or value) or ``TypeError`` (not numeric)
   naming the argument.
 
@@ -28,10 +29,12 @@ bandwidth_hz    [num_rb] or scalar              RB bandwidth (Hz)
 
 Fast fading inside runs (``fading="rayleigh"``) is drawn from a counter-based generator:
 the Exp(1) power of (TTI t, user k, cell j, RB q) is draw number
-``((t * num_ue + k) * num_cell + j) * num_rb + q`` of SplitMix64 seeded with
-``mix64(seed)``, so results do not depend on the thread count, and :func:`rayleigh_power`
-returns the very numbers a run used. Fading may also be passed in: a 4-D ``gain`` holds one
-tensor per TTI.
+``n = ((t * num_ue + k) * num_cell + j) * num_rb + q``, the n-th 32-bit word of SplitMix64's
+outputs seeded with ``mix64(seed)``, turned into ``-log(u)`` in float32 (u has 24 random
+bits; values lie in [0, 16.64]) and widened to float64. Results do not depend on the thread
+count, :func:`rayleigh_power` returns the very numbers a run used, and
+``genoff._reference`` computes them bit for bit. Fading may also be passed in: a 4-D
+``gain`` holds one tensor per TTI.
 """
 
 from __future__ import annotations
@@ -63,14 +66,15 @@ __all__ = [
     "get_library_dir",
 ]
 
-#: True when the core was compiled with OpenMP (``n_threads`` then has an effect).
+#: True when the core was built with threads (OpenMP found at build time; ``n_threads`` then
+#: has an effect: the core runs it on its own thread pool).
 has_openmp: bool = bool(_core.has_openmp)
 
 _FADING = {None: False, "none": False, "rayleigh": True}
 
 
 def max_threads() -> int:
-    """Number of threads a call with ``n_threads=0`` uses."""
+    """Most threads a call with ``n_threads=0`` uses (kernels under ~1 ms use one)."""
     return int(_core.max_threads())
 
 
@@ -93,7 +97,10 @@ def _fading(fading: str | None) -> bool:
 def _real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a float: {value!r}") from None
 
 
 def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> np.ndarray:
@@ -103,35 +110,57 @@ def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> n
     with ``s = serving[k]``. OFDMA: no intra-cell interference. Gains of a cell with no
     active RB are not read (it cannot interfere), so they are not validated either.
 
+    Args:
+        gain: float32 or float64 [num_ue, num_cell, num_rb] (or [num_ue, num_cell, 1], the
+            same gain on every RB), linear power gain cell -> user, finite >= 0.
+        tx_power_w: float64 [num_cell, num_rb], transmit power per RB in W, finite >= 0.
+        active: bool [num_cell, num_rb], RBs in use this TTI (only those interfere).
+        noise_w: float64 [num_rb] or scalar, noise power per RB in W, finite > 0.
+        serving: int [num_ue], serving cell of each user in [0, num_cell).
+        n_threads: int >= 0, threads (0 = the core's choice, see the module docstring).
+
     Returns:
-        float64 array [num_ue, num_rb] (linear).
+        float64 [num_ue, num_rb], linear SINR.
+
+    Raises:
+        ValueError: a wrong shape or value, naming the argument. TypeError: not numeric.
     """
     return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=_count("n_threads", n_threads))
 
 
 def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
-    """Shannon rate ``b[q] * log2(1 + sinr[k,q])`` in bit/s, float64 [num_ue, num_rb].
+    """Shannon rate ``rate[k,q] = b[q] * log2(1 + sinr[k,q])`` (paper eq. 2).
 
     Computed through ``log1p``, so it stays accurate for small SINR.
+
+    Args:
+        sinr: float64 [num_ue, num_rb], linear SINR, finite >= 0.
+        bandwidth_hz: float64 [num_rb] or scalar, RB bandwidth in Hz, finite > 0 (like a
+            scenario's); a bandwidth so large that a rate overflows to inf is refused too.
+        n_threads: int >= 0, threads (0 = the core's choice).
+
+    Returns:
+        float64 [num_ue, num_rb], rate in bit/s.
     """
     return _core.shannon_rate(sinr, bandwidth_hz, n_threads=_count("n_threads", n_threads))
 
 
 def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_threads: int = 0):
-    """PF allocation of one TTI (SPEC Sec. 1, step 2) without state.
+    """PF allocation of one TTI without state (step 2 of :class:`PFScheduler`).
 
     ``alloc[j,q] = argmax_{k: serving[k]=j, eligible[k]} rate[k,q] / avg_rate[k]``, ties to
     the lowest user index, ``-1`` where no user of cell ``j`` is eligible.
 
     Args:
-        rate: [num_ue, num_rb] achievable rate in bit/s, finite >= 0.
-        avg_rate: [num_ue] PF average throughput T, finite > 0.
-        serving: [num_ue] serving cell of each user.
-        num_cell: number of cells.
-        eligible: [num_ue] bool, users with data to send; None means everyone.
+        rate: float64 [num_ue, num_rb], achievable rate in bit/s, finite >= 0.
+        avg_rate: float64 [num_ue], PF average throughput T in bit/s, finite > 0.
+        serving: int [num_ue], serving cell of each user in [0, num_cell).
+        num_cell: int >= 1, number of cells.
+        eligible: bool [num_ue], users with data to send; None means everyone.
+        n_threads: int >= 0, threads (0 = the core's choice).
 
     Returns:
-        int64 array [num_cell, num_rb].
+        int64 [num_cell, num_rb], the user given each RB (``-1``: idle).
     """
     num_cell = _count("num_cell", num_cell, 1)
     return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=_count("n_threads", n_threads))
@@ -140,8 +169,8 @@ def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_thre
 class PFScheduler:
     """Proportional-fair scheduler with state, one allocation per TTI and cell.
 
-    Each :meth:`step` performs the three steps of SPEC Sec. 1 (Sionna's
-    ``PFSchedulerSUMIMO`` semantics):
+    Each :meth:`step` performs three steps (Sionna's ``PFSchedulerSUMIMO`` semantics; the
+    README's "Use the core"):
 
     1. ``T[k] <- beta T[k] + (1 - beta) r_last[k]`` (``T`` starts at 1.0);
     2. ``alloc[j,q] = argmax_{k in cell j, eligible} rate[k,q] / T[k]`` (ties to the lowest
@@ -153,10 +182,10 @@ class PFScheduler:
     (state included), so simulations can be checkpointed.
 
     Args:
-        num_ue: number of users.
-        serving: [num_ue] serving cell of each user, in ``[0, num_cell)``.
-        num_cell: number of cells.
-        beta: forgetting factor in (0, 1); 0.98 is a 50-TTI window.
+        num_ue: int >= 0, number of users.
+        serving: int [num_ue], serving cell of each user, in ``[0, num_cell)``.
+        num_cell: int >= 1, number of cells.
+        beta: float in (0, 1), forgetting factor; 0.98 is a 50-TTI window.
     """
 
     def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
@@ -165,9 +194,15 @@ class PFScheduler:
         self._pf = _core.PFScheduler(num_ue, serving, num_cell, _real("beta", beta))
 
     def step(self, rate, eligible=None, *, n_threads: int = 0) -> np.ndarray:
-        """One TTI from achievable rates ``rate`` [num_ue, num_rb] (bit/s).
+        """One TTI (steps 1-3) from achievable rates.
 
-        Returns the allocation, int64 [num_cell, num_rb].
+        Args:
+            rate: float64 [num_ue, num_rb], achievable rate in bit/s, finite >= 0.
+            eligible: bool [num_ue], users with data to send; None means everyone.
+            n_threads: int >= 0, threads (0 = the core's choice).
+
+        Returns:
+            int64 [num_cell, num_rb], the allocation (``-1``: idle RB).
         """
         return self._pf.step(rate, eligible, n_threads=_count("n_threads", n_threads))
 
@@ -186,9 +221,18 @@ class PFScheduler:
 
         Equivalent to ``step(shannon_rate(sinr(gain, tx_power_w, active, noise_w, serving),
         bandwidth_hz), eligible)`` but reads ``gain`` once and builds no intermediate arrays.
-        ``active`` [num_cell, num_rb] defaults to every RB in use.
 
-        Returns the allocation, int64 [num_cell, num_rb].
+        Args:
+            gain: float32 or float64 [num_ue, num_cell, num_rb or 1], linear power gain.
+            tx_power_w: float64 [num_cell, num_rb], transmit power per RB in W.
+            noise_w: float64 [num_rb] or scalar, noise power per RB in W, > 0.
+            bandwidth_hz: float64 [num_rb] or scalar, RB bandwidth in Hz, > 0.
+            active: bool [num_cell, num_rb], RBs that interfere; None = every RB in use.
+            eligible: bool [num_ue], users with data to send; None means everyone.
+            n_threads: int >= 0, threads (0 = the core's choice).
+
+        Returns:
+            int64 [num_cell, num_rb], the allocation (``-1``: idle RB).
         """
         return self._pf.step_channel(
             gain,
@@ -231,7 +275,12 @@ class PFScheduler:
         return self._pf.serving
 
     def set_state(self, avg_rate, last_rate) -> None:
-        """Restore ``T`` (finite > 0) and ``r_last`` (finite >= 0), each [num_ue]."""
+        """Restore a saved state (checkpointing).
+
+        Args:
+            avg_rate: float64 [num_ue], PF average ``T`` in bit/s, finite > 0.
+            last_rate: float64 [num_ue], ``r_last`` in bit/s, finite >= 0.
+        """
         self._pf.set_state(avg_rate, last_rate)
 
     def __getstate__(self) -> dict:
@@ -245,6 +294,10 @@ class PFScheduler:
         }
 
     def __setstate__(self, state: dict) -> None:
+        keys = ("num_ue", "serving", "num_cell", "beta", "avg_rate", "last_rate")
+        if not isinstance(state, dict) or any(k not in state for k in keys):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"PFScheduler state must be a dict with keys {list(keys)}, got {got}")
         self.__init__(state["num_ue"], state["serving"], state["num_cell"], state["beta"])
         self.set_state(state["avg_rate"], state["last_rate"])
 
@@ -264,9 +317,18 @@ def rayleigh_power(
 ) -> np.ndarray:
     """The Exp(1) fading powers ``|h|^2`` that runs with ``fading="rayleigh"`` draw.
 
-    Returns float64 [num_tti, num_ue, num_cell, num_rb] for TTIs
-    ``first_tti .. first_tti + num_tti - 1``: exactly the factors a run with the same seed
-    and dimensions multiplies its gains by.
+    Exactly the factors a run with the same seed and dimensions multiplies its gains by, for
+    TTIs ``first_tti .. first_tti + num_tti - 1`` (the generator is in the module docstring).
+
+    Args:
+        num_tti, num_ue, num_cell, num_rb: ints >= 0, the dimensions.
+        seed: int in [0, 2**64), the fading seed of the run.
+        first_tti: int >= 0, the first TTI; ``(first_tti + num_tti) * num_ue * num_cell *
+            num_rb`` must stay below 2**63 (the draw counter), else ValueError.
+        n_threads: int >= 0, threads (0 = the core's choice).
+
+    Returns:
+        float64 [num_tti, num_ue, num_cell, num_rb], dimensionless powers in [0, 16.64].
     """
     return _core.rayleigh_power(
         _count("num_tti", num_tti),
@@ -300,9 +362,12 @@ def run_full_buffer(
     rate and the three PF steps of :class:`PFScheduler`.
 
     Args:
-        gain: [num_ue, num_cell, num_rb or 1] static gain, or [num_tti, num_ue, num_cell,
-            num_rb or 1] one tensor per TTI. float32 or float64.
-        tx_power_w, noise_w, serving, bandwidth_hz: see the module docstring.
+        gain: float32 or float64 [num_ue, num_cell, num_rb or 1] static linear power gain,
+            or [num_tti, num_ue, num_cell, num_rb or 1] one tensor per TTI (num_tti >= 1).
+        tx_power_w: float64 [num_cell, num_rb], transmit power per RB in W.
+        noise_w: float64 [num_rb] or scalar, noise power per RB in W, > 0.
+        serving: int [num_ue], serving cell of each user.
+        bandwidth_hz: float64 [num_rb] or scalar, RB bandwidth in Hz, > 0.
         num_tti: TTIs to simulate (>= 1); defaults to the TTI axis of a 4-D gain.
         fading: None / "none" (gains as given) or "rayleigh" (gains times Exp(1) powers drawn
             per user, cell, RB and TTI from ``seed``, see :func:`rayleigh_power`).
@@ -310,7 +375,11 @@ def run_full_buffer(
         beta: PF forgetting factor in (0, 1).
         background: [num_cell] or [num_cell, num_rb] bool: RBs that are always in use by
             traffic the run does not model (e.g. loaded neighbour cells), so they interfere.
-        n_threads: threads, 0 = all.
+        n_threads: int >= 0, threads (0 = the core's choice).
+
+    Returns:
+        :class:`FullBufferResult`: ``throughput_bps`` [num_ue] (the paper's C in eq. 1),
+        ``avg_rate_bps`` [num_ue] and ``rb_share`` [num_ue].
     """
     rayleigh = _fading(fading)
     if num_tti is not None:
@@ -367,7 +436,11 @@ def run_finite_buffer(
         request_tti: [num_req] int >= 0, the TTI its bytes enter the buffer.
         request_bytes: [num_req] float > 0, its content size in bytes.
         num_tti: TTI horizon; defaults to the TTI axis of a 4-D gain.
-        tti_s: TTI duration in seconds.
+        tti_s: TTI duration in seconds, finite > 0.
+
+    Returns:
+        :class:`FiniteBufferResult`: per request the completion TTI (``-1``: not delivered
+        within the horizon) and delay in s; per user throughput and PF average in bit/s.
     """
     rayleigh = _fading(fading)
     if num_tti is not None:
@@ -419,14 +492,29 @@ def evaluate(
     ``n_tokens * bytes_per_token * 8 / capacity_bps``) or ``radio_delay_s`` (``tti`` mode: a
     measured delivery time, e.g. :attr:`FiniteBufferResult.delay_s`).
 
-    Defaults are SPEC Sec. 3's: Llama3-8B at the edge (TTFT 0.23 s, TPOT 1/75 s, MMLU 68.4),
-    GPT-4o in the cloud (0.42 s, 1/32 s, 88.7), 4 bytes per token, 0.1 s backhaul, 40 s target
-    and a penalty of 30.
+    Defaults are the README's (the paper's Sec. IV): Llama3-8B at the edge (TTFT 0.23 s,
+    TPOT 1/75 s, MMLU 68.4), GPT-4o in the cloud (0.42 s, 1/32 s, 88.7), 4 bytes per token,
+    0.1 s backhaul, 40 s target and a penalty of 30.
 
-    Args:
-        n_tokens: output tokens of each request (>= 0).
-        offload: bool, True = cloud (alpha = 1), False = edge.
-        quality_req: quality requirement tau of each request (same scale as the models').
+    Args (each a scalar or a float64 [num_req] array unless stated):
+        n_tokens: output tokens of each request, finite >= 0.
+        offload: bool [num_req] or scalar, True = cloud (alpha = 1), False = edge.
+        capacity_bps: radio capacity C of eq. (1) in bit/s, finite > 0 (analytic mode).
+        radio_delay_s: measured radio delivery time in s, finite >= 0 (tti mode).
+        quality_req: quality requirement tau of eq. (4e) (same scale as the models').
+        bytes_per_token: bytes per output token, finite >= 0.
+        t_back_s: backhaul delay in s, paid when offloaded, finite >= 0.
+        ttft_edge_s, tpot_edge_s, ttft_cloud_s, tpot_cloud_s: time to first token and per
+            output token of each model in s (eq. 4c, 4d), finite >= 0.
+        quality_edge, quality_cloud: the models' quality indices (eq. 4e), finite.
+        target_s: T_target of eq. (10) in s, finite.
+        penalty: penalty of a violated (4e) in eq. (10), finite >= 0.
+        n_threads: int >= 0, threads (0 = the core's choice).
+
+    Returns:
+        :class:`Evaluation` with float64 [num_req] ``t_tran``, ``t_gen``, ``t_total`` (s),
+        bool ``violated`` and float64 ``reward``. Inputs whose delays overflow to inf raise
+        ValueError.
     """
     out = _core.evaluate(
         n_tokens,
@@ -453,17 +541,21 @@ def get_include() -> str:
     """Folder holding the core's C++ headers (``#include "genoff/downlink.hpp"``).
 
     C++ simulators compile with ``-I{get_include()}`` and link
-    ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`).
+    ``{get_library_dir()}/libgenoff_core.a`` (plus ``-fopenmp`` when :data:`has_openmp`, and ``-pthread``).
     """
-    path = Path(__file__).resolve().parent / "include"
-    if not (path / "genoff" / "downlink.hpp").is_file():
-        raise FileNotFoundError(f"genoff's C++ headers are not installed at {path}")
-    return str(path)
+    return str(_installed("include", Path("genoff") / "downlink.hpp", "C++ headers"))
 
 
 def get_library_dir() -> str:
     """Folder holding ``libgenoff_core.a``, the compiled core for C++ consumers."""
-    path = Path(__file__).resolve().parent / "lib"
-    if not (path / "libgenoff_core.a").is_file():
-        raise FileNotFoundError(f"genoff's C++ library is not installed at {path}")
-    return str(path)
+    return str(_installed("lib", Path("libgenoff_core.a"), "C++ library"))
+
+
+def _installed(folder: str, probe: Path, what: str) -> Path:
+    # Installed beside the compiled module; in an editable install that is the build's
+    # site-packages folder, not this file's.
+    places = [Path(_core.__file__).resolve().parent / folder, Path(__file__).resolve().parent / folder]
+    for path in places:
+        if (path / probe).is_file():
+            return path
+    raise FileNotFoundError(f"genoff's {what} are not installed at {places[0]}")

@@ -56,7 +56,24 @@ def build(num_ue: int, seed: int) -> Demo:
     return Demo(gain, tx, noise, np.zeros(num_ue, dtype=np.int64), background)
 
 
+MAX_UE = 100_000
+MAX_TTI = 10_000_000  # 10^4 s of air time: beyond that the demo would run for hours
+MAX_SEED = 2**63 - 1
+
+
+def _check(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
+
+
 def run(num_ue: int = 20, num_tti: int = 1000, seed: int = 0, n_threads: int = 0) -> str:
+    """Run the demo and return its report. Bad sizes raise ValueError naming them."""
+    _check("users", num_ue, 1, MAX_UE)
+    _check("tti", num_tti, 1, MAX_TTI)
+    _check("seed", seed, 0, MAX_SEED)
+    _check("threads", n_threads, 0, 2**31 - 1)
     d = build(num_ue, seed)
     t0 = time.perf_counter()
     full = core.run_full_buffer(
@@ -78,7 +95,9 @@ def run(num_ue: int = 20, num_tti: int = 1000, seed: int = 0, n_threads: int = 0
     lines = [
         f"genoff demo: {num_ue} users in the centre of 7 cells, {NUM_RB} RBs, seed {seed}",
         f"full-buffer PF run: {num_tti} TTIs with Rayleigh fading in {t_full * 1e3:.1f} ms "
-        f"({t_full / num_tti * 1e6:.1f} us/TTI, {core.max_threads()} threads)",
+        f"({t_full / num_tti * 1e6:.1f} us/TTI, "
+        + (f"n_threads={n_threads})" if n_threads else
+           f"n_threads=0: the core's choice, at most {core.max_threads()} threads)"),
         "per-user throughput C [Mbit/s]: min {:.2f}  median {:.2f}  max {:.2f}".format(
             *(np.percentile(full.throughput_bps, [0, 50, 100]) / 1e6)
         ),

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "genoff/common.hpp"
 
@@ -61,19 +62,28 @@ int channel_row(const float* gain_k, const RowContext& ctx, index_t serving,
 void active_weights(const double* tx_power_w, const std::uint8_t* active, index_t num_cell,
                     index_t num_rb, double* weight, std::uint8_t* cell_on);
 
-// channel_row for every user k with eligible[k] (all users when eligible is nullptr) into
-// out[k, :], as an OpenMP worksharing loop: call it from every thread of a parallel region
-// (or from serial code). gain holds [num_ue, num_cell, gain_rb] for this TTI; the fading draw
-// of (user k, cell j, RB q) is number counter_base + (k * num_cell + j) * num_rb + q.
-// scratch: num_rb doubles of the calling thread; bad[k] is set nonzero for a user whose gains
-// were negative or not finite. Ends with the loop's barrier.
+// channel_row for users k in [k0, k1) with eligible[k] (all when eligible is nullptr) into
+// out[k, :]. gain holds [num_ue, num_cell, gain_rb] for this TTI; the fading draw of (user k,
+// cell j, RB q) is number counter_base + (k * num_cell + j) * num_rb + q. scratch: num_rb
+// doubles of the calling thread; bad[k] is set nonzero for a user whose gains were negative or
+// not finite (or whose rate overflowed).
 template <class G>
-void channel_rows_ws(const G* gain, index_t num_ue, const RowContext& ctx,
-                     const index_t* serving, std::uint64_t counter_base,
-                     const std::uint8_t* eligible, bool with_rate, double* out, double* scratch,
-                     int* bad);
+void channel_rows_range(const G* gain, index_t k0, index_t k1, const RowContext& ctx,
+                        const index_t* serving, std::uint64_t counter_base,
+                        const std::uint8_t* eligible, bool with_rate, double* out,
+                        double* scratch, int* bad);
 
-// channel_rows_ws in a parallel region of its own; throws InvalidArgument("gain") on bad gains.
+// Threads worth using for the rows of num_ue users (the work-size model of common.hpp).
+int channel_threads(int max_threads, index_t num_ue, const RowContext& ctx);
+
+// channel_rows_range over all users on `threads` threads; scratch grows to threads * num_rb.
+template <class G>
+void channel_rows_parallel(const G* gain, index_t num_ue, const RowContext& ctx,
+                           const index_t* serving, std::uint64_t counter_base,
+                           const std::uint8_t* eligible, bool with_rate, double* out,
+                           int threads, std::vector<double>& scratch, int* bad);
+
+// channel_rows_parallel with its own buffers; throws InvalidArgument on bad gains.
 template <class G>
 void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
                   std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,

@@ -25,6 +25,17 @@ class InvalidArgument : public std::invalid_argument {
   std::string arg_;
 };
 
+// The most cells a scheduler takes: per-cell tables are allocated up front, so an absurd count
+// would exhaust memory before any check on the data could run.
+constexpr index_t kMaxCells = index_t(1) << 24;
+
+inline void check_num_cell(index_t num_cell) {
+  if (num_cell < 1 || num_cell > kMaxCells) {
+    throw InvalidArgument("num_cell", "must lie in [1, " + std::to_string(kMaxCells) + "], got " +
+                                          std::to_string(num_cell));
+  }
+}
+
 // True when the core was compiled with OpenMP.
 constexpr bool has_openmp() noexcept {
 #ifdef GENOFF_HAS_OPENMP
@@ -48,14 +59,25 @@ inline int resolve_threads(int n_threads) {
 #endif
 }
 
-// Threads worth using for `work` units (e.g. gain elements) when each thread should get at
-// least `grain` of them: tiny problems run on one thread instead of paying for a fork/join.
-// Results never depend on it (every kernel is bit-identical for any thread count).
-inline int threads_for(int threads, double work, double grain = 16384.0) {
-  const double useful = work / grain;
-  if (useful < 2.0) return 1;
+// The work-size model. A kernel asks for threads_for(threads, work_ns), work_ns being its
+// estimated single-thread time in nanoseconds; it gets one thread per kNsPerThread of work, at
+// most `threads`, and runs on the calling thread alone below 2 * kNsPerThread (1 ms). Forking
+// and joining costs a few microseconds on an idle machine but a scheduler time slice (several
+// ms) on a loaded one, where a woken worker waits for a core: a sub-millisecond kernel can only
+// lose by it. Results never depend on it (every kernel is bit-identical for any thread count).
+constexpr double kNsPerThread = 500e3;
+inline int threads_for(int threads, double work_ns) {
+  const double useful = work_ns / kNsPerThread;
+  if (threads <= 1 || !(useful >= 2.0)) return 1;
   return useful < double(threads) ? int(useful) : threads;
 }
+
+// Rough single-thread costs (ns) of the kernels' units on a current x86-64 core, for threads_for.
+constexpr double kNsPerGain = 1.0;    // one gain element of a SINR / rate row
+constexpr double kNsPerFade = 2.0;    // one in-kernel fading draw, transform and multiply
+constexpr double kNsPerRate = 2.0;    // one Shannon rate from a given SINR
+constexpr double kNsPerMetric = 0.5;  // one PF metric rate / T and its comparison
+constexpr double kNsPerRequest = 4.0; // one request of evaluate()
 
 // OpenMP pragmas that vanish (without -Wunknown-pragmas noise) in a build without OpenMP.
 #ifdef GENOFF_HAS_OPENMP
@@ -63,39 +85,6 @@ inline int threads_for(int threads, double work, double grain = 16384.0) {
 #else
 #define GENOFF_OMP(directive)
 #endif
-
-// Index of the calling thread in the innermost parallel region (0 outside one).
-inline int thread_id() noexcept {
-#ifdef GENOFF_HAS_OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
-// Runs f(i) for i in [0, n) on n_threads threads (static schedule, so each i has exactly one
-// writer). An exception thrown by f is carried out of the parallel region and rethrown.
-template <class F>
-void parallel_for(index_t n, int n_threads, F&& f) {
-#ifdef GENOFF_HAS_OPENMP
-  if (n_threads > 1 && n > 1) {
-    std::exception_ptr error = nullptr;
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-    for (index_t i = 0; i < n; ++i) {
-      try {
-        f(i);
-      } catch (...) {
-#pragma omp critical(genoff_parallel_for_error)
-        if (!error) error = std::current_exception();
-      }
-    }
-    if (error) std::rethrow_exception(error);
-    return;
-  }
-#endif
-  (void)n_threads;
-  for (index_t i = 0; i < n; ++i) f(i);
-}
 
 // A read-only length-n view that is either an array (stride 1) or one broadcast value (stride 0).
 struct Bcast {

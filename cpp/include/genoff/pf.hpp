@@ -1,6 +1,6 @@
 // Proportional-fair resource-block scheduling, one allocation per TTI and cell.
 //
-// Semantics are those of Sionna's PFSchedulerSUMIMO (SPEC Sec. 1):
+// Semantics are those of Sionna's PFSchedulerSUMIMO (README, "Use the core"):
 //   1. T[k] <- beta T[k] + (1 - beta) r_last[k]      (T starts at 1.0)
 //   2. alloc[j,q] = argmax_{k: s(k)=j, eligible[k]} rate[k,q] / T[k]
 //      ties to the lowest user index (strict >, like np.argmax), -1 if nobody is eligible
@@ -37,11 +37,14 @@ namespace detail {
 void pf_cell(const double* rate, const double* avg_rate, index_t num_rb, const CellUsers& cells,
              index_t j, const std::uint8_t* eligible, index_t* alloc_j, double* last_rate,
              double* best_scratch);
-// pf_cell for every cell as an OpenMP worksharing loop (call from every thread of a parallel
-// region, or serially); best_scratch: num_rb doubles of the calling thread.
-void pf_cells_ws(const double* rate, const double* avg_rate, index_t num_rb,
-                 const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
-                 double* last_rate, double* best_scratch);
+// pf_cell for cells [j0, j1); best_scratch: num_rb doubles of the calling thread.
+void pf_cells_range(const double* rate, const double* avg_rate, index_t num_rb,
+                    const CellUsers& cells, index_t j0, index_t j1, const std::uint8_t* eligible,
+                    index_t* alloc, double* last_rate, double* best_scratch);
+// pf_cells_range over all cells on `threads` threads; scratch grows to threads * num_rb.
+void pf_cells_parallel(const double* rate, const double* avg_rate, index_t num_rb,
+                       const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
+                       double* last_rate, int threads, std::vector<double>& scratch);
 // Step 1 for n users: avg <- max(beta avg + (1 - beta) last, smallest normal double).
 void pf_update_average(double beta, const double* last_rate, double* avg_rate, index_t n);
 }  // namespace detail

@@ -1,14 +1,25 @@
 // Counter-based random numbers for fast fading.
 //
-// The n-th draw of a stream is a pure function of (seed, n): SplitMix64's n-th output
-// (Steele, Lea & Flood 2014) with the stream's state seeded by mix64(seed). Any thread can
-// draw any element in any order, so results never depend on the thread count, and the
-// NumPy reference (genoff._reference) computes the very same numbers.
+// Draw n of a stream is a pure function of (seed, n), so any thread can draw any element in
+// any order: results never depend on the thread count, and the NumPy reference
+// (genoff._reference) computes the very same numbers, bit for bit.
+//
+// The stream: the m-th 64-bit output of SplitMix64 (Steele, Lea & Flood 2014) with its state
+// seeded by mix64(seed), z_m = mix64(key + (m + 1) * golden), split into two 32-bit words,
+// low word first: draw n is word n of that sequence (n = 2m: low half of z_m, n = 2m + 1:
+// high half). One 64-bit mix serves two draws, and a loop over draws vectorizes.
+//
+// Transform: u = (top 24 bits of the word + 1) * 2^-24, exactly representable in float32 and
+// in (0, 1]; the Exp(1) power |h|^2 of a unit-mean Rayleigh coefficient is -log(u), computed
+// in float32 (the FreeBSD/musl logf reduction and polynomial, branch-free, about 1 ulp) and
+// widened to double. Every operation is a correctly rounded IEEE float32 operation in a fixed order (the
+// core is built without FMA contraction), which is what lets NumPy reproduce it exactly.
+// Range: [0, 16.64]; resolution near 0 is 2^-24 (the deep-fade end), and the tail beyond
+// 24 ln 2 = 16.64 (probability 6e-8) is cut off.
 #pragma once
 
 #include <cstdint>
-
-#include "genoff/fastmath.hpp"
+#include <cstring>
 
 namespace genoff::rng {
 
@@ -23,15 +34,45 @@ inline std::uint64_t mix64(std::uint64_t z) noexcept {
 // The stream key of a user-facing seed.
 inline std::uint64_t key(std::uint64_t seed) noexcept { return mix64(seed); }
 
-// Uniform on (0, 1] with 53 random bits: ((z >> 11) + 1) * 2^-53.
-inline double uniform(std::uint64_t key, std::uint64_t n) noexcept {
-  const std::uint64_t z = mix64(key + (n + 1) * kGolden);
-  return double((z >> 11) + 1) * 0x1.0p-53;
+// The m-th 64-bit output of the stream (two draws: 2m in the low word, 2m + 1 in the high).
+inline std::uint64_t pair(std::uint64_t key, std::uint64_t m) noexcept {
+  return mix64(key + (m + 1) * kGolden);
 }
 
-// Exp(1) draw: the power |h|^2 of a unit-mean Rayleigh channel coefficient.
+// -log(u) for u = ((w >> 8) + 1) * 2^-24, in float32 (musl's logf without its special cases,
+// which cannot occur for u in [2^-24, 1]).
+inline float exp1_of_word(std::uint32_t w) noexcept {
+  constexpr float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
+  constexpr float lg1 = 6.6666668653e-01f, lg2 = 4.0000000596e-01f, lg3 = 2.8571429849e-01f,
+                  lg4 = 2.2222198546e-01f, lg5 = 1.8183572590e-01f, lg6 = 1.5313838422e-01f,
+                  lg7 = 1.4798198640e-01f;
+  const float u = float((w >> 8) + 1u) * 0x1.0p-24f;
+  std::uint32_t ix;
+  std::memcpy(&ix, &u, sizeof ix);
+  // Shift the exponent so the mantissa lands in [sqrt(2)/2, sqrt(2)).
+  ix += 0x3f800000u - 0x3f3504f3u;
+  const std::int32_t k = std::int32_t(ix >> 23) - 0x7f;
+  ix = (ix & 0x007fffffu) + 0x3f3504f3u;
+  float m;
+  std::memcpy(&m, &ix, sizeof m);
+  const float f = m - 1.0f;
+  const float hfsq = 0.5f * f * f;
+  const float s = f / (2.0f + f);
+  const float z = s * s;
+  const float ww = z * z;
+  const float t1 = ww * (lg2 + ww * (lg4 + ww * lg6));
+  const float t2 = z * (lg1 + ww * (lg3 + ww * (lg5 + ww * lg7)));
+  const float r = t2 + t1;
+  const float dk = float(k);
+  const float log_u = s * (hfsq + r) + dk * ln2_lo - hfsq + f + dk * ln2_hi;
+  return 0.0f - log_u;  // 0 - log(1) = +0, never -0
+}
+
+// Exp(1) draw number n of the stream `key` (scalar; the kernels use the vectorized exp1_block
+// in channel.cpp, which computes the same numbers).
 inline double exp1(std::uint64_t key, std::uint64_t n) noexcept {
-  return -fastmath::log_pos(uniform(key, n));
+  const std::uint64_t z = pair(key, n >> 1);
+  return double(exp1_of_word(std::uint32_t(z >> (32 * (n & 1)))));
 }
 
 }  // namespace genoff::rng
