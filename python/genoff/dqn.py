@@ -744,7 +744,7 @@ class DQNDecider(Decider):
             self.q_net.load_state_dict(state["q_net"])
             self.target_net.load_state_dict(state["target_net"])
             self.optimizer.load_state_dict(state["optimizer"])
-        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
             raise ValueError(f"{pt}: the networks or the optimizer state do not match "
                              f"{js} ({type(e).__name__}: {first})") from None
@@ -871,6 +871,11 @@ def _check_state(pt: Path, state: Any, obs_dim: int, hidden: Sequence[int],
             if (not isinstance(t, torch.Tensor) or tuple(t.shape) != shape
                     or not t.is_floating_point()):
                 raise bad(f"{net}.{k} must be a float tensor of shape {shape}")
+    opt = state["optimizer"]
+    if (not isinstance(opt, dict) or set(opt) != {"state", "param_groups"}
+            or not isinstance(opt["state"], dict) or not isinstance(opt["param_groups"], list)
+            or not all(isinstance(g, dict) for g in opt["param_groups"])):
+        raise bad("optimizer must be an Adam state dict (state, param_groups)")
     if buffer_saved:
         b = state["buffer"]
         cols = {"obs": (obs_dim,), "next_obs": (obs_dim,), "action": (), "reward": (), "done": ()}
@@ -900,9 +905,13 @@ def _check_optimizer(pt: Path, d: DQNDecider) -> None:
     sd = d.optimizer.state_dict()
     for i, st in sd["state"].items():
         p = params[i] if _is_int(i) and 0 <= i < len(params) else None
-        ok = p is not None and isinstance(st, dict) and all(
+        step = st.get("step") if isinstance(st, dict) else None
+        ok = (p is not None and all(
             isinstance(st.get(k), torch.Tensor) and st[k].shape == p.shape
-            for k in ("exp_avg", "exp_avg_sq"))
+            and st[k].dtype == p.dtype for k in ("exp_avg", "exp_avg_sq"))
+            and isinstance(step, torch.Tensor) and step.numel() == 1
+            and step.is_floating_point() and bool(torch.isfinite(step).all())
+            and float(step) >= 0)
         if not ok:
             raise ValueError(f"{pt}: optimizer state {i!r} does not fit the Q-network")
     for g in sd["param_groups"]:

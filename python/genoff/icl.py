@@ -378,7 +378,8 @@ def load_pool(path: str | os.PathLike) -> PrioritizedPool | LatestPool:
         what = "nested too deeply" if isinstance(e, RecursionError) else e
         raise ValueError(f"{path} is not a genoff experience pool (bad JSON: {what})") from None
     kinds = {"prioritized": PrioritizedPool, "latest": LatestPool}
-    if not isinstance(data, dict) or data.get("kind") not in kinds:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or (
+            data["kind"] not in kinds):
         raise ValueError(
             f"{path} is not a genoff experience pool (kind must be one of {sorted(kinds)})")
     try:

@@ -177,6 +177,12 @@ _MAX_SIZE_LEVELS = 64
 _MAX_USER_RBS = 20_000_000
 
 
+def _key(key: Any) -> str:
+    """A key as an error message shows it: plain when printable, else its repr (one line)."""
+    text = str(key)
+    return text if text and text.isprintable() and text.strip() == text else repr(text)
+
+
 def _word(path: str, value: Any) -> str:
     """A size-level name: it becomes an ICL prompt keyword, so letters, digits and '-'."""
     v = _str(path, value)
@@ -206,7 +212,7 @@ class _Section:
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for key in data:
             if key not in known:
-                raise ValueError(f"unknown field {cls._SECTION}.{key}")
+                raise ValueError(f"unknown field {_key(f'{cls._SECTION}.{key}')}")
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -500,7 +506,7 @@ class TasksConfig(_Section):
         for key in qr:
             if key not in SERVICE_TYPES:
                 raise ValueError(
-                    f"unknown field tasks.quality_requirement.{key} (service types: "
+                    f"unknown field {_key(f'tasks.quality_requirement.{key}')} (service types: "
                     f"{', '.join(SERVICE_TYPES)})"
                 )
         full = {
@@ -684,7 +690,7 @@ class Scenario:
             elif key in _SECTIONS:
                 kwargs[key] = _SECTIONS[key].from_dict(value)
             else:
-                raise ValueError(f"unknown field {key}")
+                raise ValueError(f"unknown field {_key(key)}")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -732,13 +738,13 @@ class Scenario:
             for i, part in enumerate(parts[:-1]):
                 prefix = ".".join(parts[: i + 1])
                 if part not in node:
-                    raise ValueError(f"unknown field {prefix}")
+                    raise ValueError(f"unknown field {_key(prefix)}")
                 if not isinstance(node[part], dict):
-                    raise ValueError(f"unknown field {key} ({prefix} is not a table)")
+                    raise ValueError(f"unknown field {_key(key)} ({_key(prefix)} is not a table)")
                 node = node[part]
             last = parts[-1]
             if last not in node:
-                raise ValueError(f"unknown field {key}")
+                raise ValueError(f"unknown field {_key(key)}")
             if isinstance(node.get(last), dict) and isinstance(value, Mapping):
                 node[last] = {**node[last], **value}
             else:
