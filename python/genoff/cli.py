@@ -423,14 +423,14 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "simulate":
         try:
             return simulate(args)
-        except (ValueError, TypeError, KeyError, FileExistsError, ModuleNotFoundError) as e:
+        except (ValueError, TypeError, KeyError, OSError, ModuleNotFoundError) as e:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
     if args.command == "reproduce":
         try:
             return reproduce(args)
-        except (ValueError, TypeError, KeyError, ImportError) as e:
+        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff reproduce: error: {msg}\n")
     if args.command == "profile-llm":

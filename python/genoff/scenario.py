@@ -38,7 +38,9 @@ requests must be offloaded, in all four combinations (paper Sec. IV-B).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 import math
 import numbers
@@ -831,6 +833,18 @@ def list_scenarios() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
+@functools.cache
+def _builtin_names() -> frozenset[str]:
+    return frozenset(list_scenarios())
+
+
+@functools.cache
+def _builtin_data(name: str) -> dict[str, Any]:
+    # Parsed once per process (sweeps load a scenario for every run); callers get a copy.
+    res = resources.files("genoff") / _BUILTIN_DIR / f"{name}.toml"
+    return _read_toml(res.read_text(encoding="utf-8"), f"built-in scenario {name}")
+
+
 def _read_toml(text: str, where: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
@@ -855,9 +869,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         raise TypeError(
             f"name_or_path must be a scenario name or a path, got {type(name_or_path).__name__}"
         )
-    if isinstance(name_or_path, str) and name_or_path in list_scenarios():
-        res = resources.files("genoff") / _BUILTIN_DIR / f"{name_or_path}.toml"
-        data = _read_toml(res.read_text(encoding="utf-8"), f"built-in scenario {name_or_path}")
+    if isinstance(name_or_path, str) and name_or_path in _builtin_names():
+        data = copy.deepcopy(_builtin_data(name_or_path))
         data.setdefault("name", name_or_path)
         return _from_file_data(data, f"built-in scenario {name_or_path!r}")
     path = Path(name_or_path)
