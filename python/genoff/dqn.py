@@ -50,6 +50,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -720,7 +721,9 @@ class DQNDecider(Decider):
             hp["device"] = device
         torch = _torch()
         try:
-            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # a corrupt file's pickle-protocol warnings
+                warnings.simplefilter("ignore")
+                state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as e:  # noqa: BLE001 - a corrupt file raises anything: name the file
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
             raise ValueError(f"{pt} is not a genoff DQN weights file (torch.load: "
