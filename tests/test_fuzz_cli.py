@@ -14,9 +14,12 @@ that do not load.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -32,6 +35,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.fuzz
 
 _TMP = Path(tempfile.mkdtemp(prefix="genoff-fuzz-cli-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 _TINY = _TMP / "tiny.toml"
 _TINY.write_text(
     Scenario(name="tiny")
@@ -103,13 +107,23 @@ def _mostly(valid, invalid, p: int = 92):
 _GOOD_SCENARIOS = st.sampled_from([str(_TINY), str(_TINY), "paper", "paper-fig5"])
 
 
+_CWD = _TMP / "cwd"
+_CWD.mkdir()
+
+
 def _run(argv: list[str]) -> tuple[int, str, str]:
+    # In a scratch folder: "--out ''" or "--out simulate" write relative to it.
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = 0 if e.code is None else e.code
+    here = os.getcwd()
+    os.chdir(_CWD)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:
+                code = 0 if e.code is None else e.code
+    finally:
+        os.chdir(here)
     return code, out.getvalue(), err.getvalue()
 
 

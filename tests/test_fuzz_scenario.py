@@ -14,8 +14,10 @@ Example counts come from the Hypothesis profile (``tests/conftest.py``): the lon
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.fuzz
 
 _TMP = Path(tempfile.mkdtemp(prefix="genoff-fuzz-scenario-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 # A valid base: the paper's setting at sizes that make one step cost a few milliseconds.
 _SMALL = {"layout.users_per_cell": 3, "radio.num_rb": 4, "scheduler.num_tti": 20}

@@ -10,10 +10,12 @@ network constructor unchecked.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
 import math
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.fuzz
 
 _TMP = Path(tempfile.mkdtemp(prefix="genoff-fuzz-state-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=10)
 _SCALAR = st.one_of(
