@@ -210,7 +210,7 @@ def test_step_before_reset_raises(scenario):
         ({"slots_per_episode": 2.0}, TypeError, "slots_per_episode must be an integer"),
         ({"slots_per_episode": True}, TypeError, "slots_per_episode must be an integer"),
         ({"scenario": "no-such-scenario"}, ValueError, "unknown scenario"),
-        ({"scenario": 3}, TypeError, "name_or_path"),
+        ({"scenario": 3}, TypeError, "scenario must be a Scenario"),
     ],
 )
 def test_bad_constructor_args(kwargs, exc, text):

@@ -22,6 +22,26 @@ def _pos_int(text: str) -> int:
     return v
 
 
+def _threads(text: str) -> int:
+    v = _nonneg_int(text)
+    if v >= 2**31:
+        raise argparse.ArgumentTypeError(f"must be < 2**31, got {v}")
+    return v
+
+
+def _at_most(limit: int):
+    """A positive-integer type capped at ``limit`` (the demo's sizes: memory and time)."""
+
+    def check(text: str) -> int:
+        v = _pos_int(text)
+        if v > limit:
+            raise argparse.ArgumentTypeError(f"must be <= {limit:,}, got {v}")
+        return v
+
+    check.__name__ = "_pos_int"
+    return check
+
+
 def build_parser() -> argparse.ArgumentParser:
     from genoff import __version__
 
@@ -49,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=_nonneg_int, default=0)
     sim.add_argument("--out", default=None, help="folder for requests.parquet/.csv and run.json")
     sim.add_argument("--force", action="store_true", help="overwrite results already in --out")
-    sim.add_argument("--threads", type=_nonneg_int, default=0, help="core threads, 0 = all")
+    sim.add_argument("--threads", type=_threads, default=0, help="core threads, 0 = all")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     icl = sim.add_argument_group(
         "LLM deciders (llm-prior, icl, icl-latest, icl-noexplore) and the bandit")
@@ -168,10 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--out", default=None, help="TOML file to write (refuses to overwrite)")
 
     demo = sub.add_parser("demo", help="short downlink + evaluation demo of the compiled core")
-    demo.add_argument("--users", type=_pos_int, default=20, help="users in the centre cell")
-    demo.add_argument("--tti", type=_pos_int, default=1000, help="TTIs of the full-buffer run")
+    demo.add_argument("--users", type=_at_most(100_000), default=20,
+                      help="users in the centre cell")
+    demo.add_argument("--tti", type=_at_most(10_000_000), default=1000,
+                      help="TTIs of the full-buffer run")
     demo.add_argument("--seed", type=_nonneg_int, default=0)
-    demo.add_argument("--threads", type=_nonneg_int, default=0, help="0 = all")
+    demo.add_argument("--threads", type=_threads, default=0, help="0 = all")
     return parser
 
 
@@ -502,34 +524,38 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "simulate":
         try:
             return simulate(args)
-        except (ValueError, TypeError, KeyError, FileExistsError, ModuleNotFoundError) as e:
+        except (ValueError, TypeError, KeyError, OSError, ModuleNotFoundError) as e:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
     if args.command == "reproduce":
         try:
             return reproduce(args)
-        except (ValueError, TypeError, KeyError, ImportError) as e:
+        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff reproduce: error: {msg}\n")
     if args.command == "compare":
         try:
             return compare(args)
-        except (ValueError, TypeError, KeyError, ImportError) as e:
+        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff compare: error: {msg}\n")
     if args.command == "profile-llm":
         try:
             return profile_llm(args)
         except (ValueError, TypeError, FileExistsError, OSError, ModuleNotFoundError) as e:
-            parser.exit(2, f"genoff profile-llm: error: {e}\n")
+            # First line only: transformers' messages run over several lines.
+            msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            parser.exit(2, f"genoff profile-llm: error: {msg}\n")
     if args.command == "demo":
         from genoff import demo
 
         try:
-            print(demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed, n_threads=args.threads))
-        except (ValueError, TypeError) as e:
+            text = demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed,
+                            n_threads=args.threads)
+        except (ValueError, TypeError) as e:  # e.g. --tti or --seed beyond the core's 2**64
             parser.exit(2, f"genoff demo: error: {e}\n")
+        print(text)
     return 0
 
 

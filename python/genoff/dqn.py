@@ -45,10 +45,12 @@ Gymnasium and the compiled core to the code paths that use them).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -697,46 +699,233 @@ class DQNDecider(Decider):
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | None = None) -> DQNDecider:
         """Restore a decider written by :meth:`save` (``path`` = ``NAME``, ``NAME.pt`` or
-        ``NAME.json``); optionally onto another ``device``."""
+        ``NAME.json``); optionally onto another ``device``.
+
+        Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file
+        and the field for anything else: invalid JSON, missing or ill-typed fields, a
+        ``.pt`` that does not match the JSON's SHA-256, or one that does but is not the
+        tensors :meth:`save` writes (``torch.load`` never sees a file that fails the SHA,
+        and the networks are built only once the tensors match the hyperparameters).
+        """
         pt, js = cls._paths(path)
         for p in (pt, js):
             if not p.is_file():
                 raise FileNotFoundError(f"DQN checkpoint file {p} not found")
-        try:
-            meta = json.loads(js.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{js} is not a DQN checkpoint (invalid JSON: {e})") from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ValueError(f"{js} is not a genoff DQN checkpoint")
-        if meta.get("format_version") != _FORMAT_VERSION:
-            raise ValueError(f"{js}: unsupported checkpoint format_version "
-                             f"{meta.get('format_version')!r} (expected {_FORMAT_VERSION})")
+        meta = _read_meta(js)
         data = pt.read_bytes()
-        if hashlib.sha256(data).hexdigest() != meta.get("weights_sha256"):
+        if hashlib.sha256(data).hexdigest() != meta["weights_sha256"]:
             raise ValueError(f"{pt} does not match {js} (SHA-256 differs): the pair was not "
                              "written together")
         hp = dict(meta["hyperparameters"])
         if device is not None:
             hp["device"] = device
-        self = cls(**hp)
-        torch = self._torch
-        state = torch.load(pt, map_location=self._device, weights_only=True)
-        self.q_net.load_state_dict(state["q_net"])
-        self.target_net.load_state_dict(state["target_net"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        torch = _torch()
+        try:
+            with warnings.catch_warnings():  # a corrupt file's pickle-protocol warnings
+                warnings.simplefilter("ignore")
+                state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as e:  # noqa: BLE001 - a corrupt file raises anything: name the file
+            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            raise ValueError(f"{pt} is not a genoff DQN weights file (torch.load: "
+                             f"{type(e).__name__}: {first})") from None
+        dev = hp["device"]
+        try:
+            dev_type = torch.device(dev).type if isinstance(dev, str) else None
+        except (RuntimeError, ValueError):
+            dev_type = None
+        if dev_type not in ("cpu", "cuda", "mps", "xpu"):
+            where = "device" if device is not None else f"{js}: hyperparameters.device"
+            raise ValueError(f"{where} must be a torch device such as 'cpu' or 'cuda', "
+                             f"got {dev!r:.100}")
+        obs_dim = _BASE_DIM + (2 if hp["extra_features"] else 0)
+        _check_state(pt, state, obs_dim, hp["hidden"], meta["buffer_saved"])
+        try:
+            self = cls(**hp)
+        except ValueError as e:
+            raise ValueError(f"{js}: hyperparameters.{e}") from None
+        try:
+            self.q_net.load_state_dict(state["q_net"])
+            self.target_net.load_state_dict(state["target_net"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            raise ValueError(f"{pt}: the networks or the optimizer state do not match "
+                             f"{js} ({type(e).__name__}: {first})") from None
+        _check_optimizer(pt, self)
         if "buffer" in state:
             b = {k: v.cpu().numpy() for k, v in state["buffer"].items()}
             n = len(b["action"])
             if n:
                 self.buffer.add_batch(b["obs"], b["action"], b["reward"], b["next_obs"], b["done"])
         c = meta["counters"]
-        self.num_decisions = int(c["num_decisions"])
-        self.num_transitions = int(c["num_transitions"])
-        self.num_updates = int(c["num_updates"])
+        self.num_decisions = c["num_decisions"]
+        self.num_transitions = c["num_transitions"]
+        self.num_updates = c["num_updates"]
         self.last_loss = float(c["last_loss"])
-        self._rng_seed = int(meta["rng_seed"])
-        self._rng.bit_generator.state = meta["rng_state"]
+        self._rng_seed = meta["rng_seed"]
+        try:
+            self._rng.bit_generator.state = meta["rng_state"]
+        except (ValueError, TypeError, KeyError, OverflowError) as e:
+            raise ValueError(f"{js}: rng_state is not a {type(self._rng.bit_generator).__name__} "
+                             f"state ({type(e).__name__}: {e})") from None
         return self
+
+
+# -- checkpoint validation ------------------------------------------------------------------
+_HP_FIELDS = ("hidden", "lr", "gamma", "batch_size", "buffer_size", "learning_starts",
+              "train_freq", "gradient_steps", "target_update", "epsilon_start", "epsilon_end",
+              "epsilon_decay_steps", "grad_clip", "huber_delta", "reward_scale",
+              "extra_features", "seed", "device", "name")
+_COUNTERS = ("num_decisions", "num_transitions", "num_updates")
+#: Largest replay capacity and layer width a checkpoint may ask for (the networks and the
+#: buffer are allocated before the tensors are copied in).
+_MAX_BUFFER = 100_000_000
+_MAX_WIDTH = 1_000_000
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _read_meta(js: Path) -> dict:
+    """The checked contents of a checkpoint's JSON: ``ValueError`` naming file and field."""
+    try:
+        meta = json.loads(js.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, digits
+        what = "nested too deeply" if isinstance(e, RecursionError) else e
+        raise ValueError(f"{js} is not a DQN checkpoint (invalid JSON: {what})") from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise ValueError(f"{js} is not a genoff DQN checkpoint")
+    if meta.get("format_version") != _FORMAT_VERSION:
+        raise ValueError(f"{js}: unsupported checkpoint format_version "
+                         f"{meta.get('format_version')!r:.100} (expected {_FORMAT_VERSION})")
+
+    def bad(field: str, what: str, got: Any = None) -> ValueError:
+        return ValueError(f"{js}: {field} must be {what}, got {got!r:.100}")
+
+    for key in ("hyperparameters", "counters", "rng_state", "rng_seed", "buffer_saved",
+                "weights_sha256"):
+        if key not in meta:
+            raise ValueError(f"{js}: the field {key!r} is missing")
+    sha = meta["weights_sha256"]
+    if not isinstance(sha, str) or len(sha) != 64:
+        raise bad("weights_sha256", "a SHA-256 hex digest", sha)
+    if not isinstance(meta["buffer_saved"], bool):
+        raise bad("buffer_saved", "true or false", meta["buffer_saved"])
+    seed = meta["rng_seed"]
+    if not _is_int(seed) or not 0 <= seed < 2**128:
+        raise bad("rng_seed", "an integer in [0, 2^128)", seed)
+    if not isinstance(meta["rng_state"], dict):
+        raise bad("rng_state", "an object (a numpy bit generator's state)", meta["rng_state"])
+    c = meta["counters"]
+    if not isinstance(c, dict):
+        raise bad("counters", "an object", c)
+    for key in _COUNTERS:
+        if not _is_int(c.get(key)) or not 0 <= c[key] < 2**62:
+            raise bad(f"counters.{key}", "an integer in [0, 2^62)", c.get(key))
+    loss = c.get("last_loss")
+    if isinstance(loss, bool) or not isinstance(loss, (int, float)):
+        raise bad("counters.last_loss", "a number (NaN before the first update)", loss)
+    hp = meta["hyperparameters"]
+    if not isinstance(hp, dict):
+        raise bad("hyperparameters", "an object", hp)
+    unknown = sorted(str(k) for k in hp if k not in _HP_FIELDS)
+    missing = [k for k in _HP_FIELDS if k not in hp]
+    if unknown or missing:
+        raise ValueError(f"{js}: hyperparameters: unknown fields {unknown}, missing {missing}")
+    hidden = hp["hidden"]
+    if (not isinstance(hidden, list) or not 1 <= len(hidden) <= 64
+            or not all(_is_int(h) and 1 <= h <= _MAX_WIDTH for h in hidden)):
+        raise bad("hyperparameters.hidden", f"a list of 1-64 integers in [1, {_MAX_WIDTH:,}]",
+                  hidden)
+    bs = hp["buffer_size"]
+    if not _is_int(bs) or not 1 <= bs <= _MAX_BUFFER:
+        raise bad("hyperparameters.buffer_size", f"an integer in [1, {_MAX_BUFFER:,}]", bs)
+    if not isinstance(hp["extra_features"], bool):
+        raise bad("hyperparameters.extra_features", "true or false", hp["extra_features"])
+    return meta
+
+
+def _check_state(pt: Path, state: Any, obs_dim: int, hidden: Sequence[int],
+                 buffer_saved: bool) -> None:
+    """``ValueError`` naming ``pt`` unless ``state`` holds the tensors :meth:`DQNDecider.save`
+    writes for these hyperparameters (checked before any network is built)."""
+    import torch
+
+    def bad(what: str) -> ValueError:
+        return ValueError(f"{pt} is not the DQN checkpoint its JSON describes: {what}")
+
+    if not isinstance(state, dict):
+        raise bad(f"it holds a {type(state).__name__}, not a dict of tensors")
+    want = {"q_net", "target_net", "optimizer"} | ({"buffer"} if buffer_saved else set())
+    if set(state) != want:
+        raise bad(f"its entries are {sorted(map(str, state))}, expected {sorted(want)}")
+    dims = [obs_dim, *hidden, 2]
+    shapes = {}
+    for i in range(len(dims) - 1):
+        shapes[f"{2 * i}.weight"] = (dims[i + 1], dims[i])
+        shapes[f"{2 * i}.bias"] = (dims[i + 1],)
+    for net in ("q_net", "target_net"):
+        sd = state[net]
+        if not isinstance(sd, dict) or set(sd) != set(shapes):
+            raise bad(f"{net} does not have the layers of hidden = {list(hidden)}")
+        for k, shape in shapes.items():
+            t = sd[k]
+            if (not isinstance(t, torch.Tensor) or tuple(t.shape) != shape
+                    or not t.is_floating_point()):
+                raise bad(f"{net}.{k} must be a float tensor of shape {shape}")
+    opt = state["optimizer"]
+    if (not isinstance(opt, dict) or set(opt) != {"state", "param_groups"}
+            or not isinstance(opt["state"], dict) or not isinstance(opt["param_groups"], list)
+            or not all(isinstance(g, dict) for g in opt["param_groups"])):
+        raise bad("optimizer must be an Adam state dict (state, param_groups)")
+    if buffer_saved:
+        b = state["buffer"]
+        cols = {"obs": (obs_dim,), "next_obs": (obs_dim,), "action": (), "reward": (), "done": ()}
+        if not isinstance(b, dict) or set(b) != set(cols):
+            raise bad(f"buffer must hold {sorted(cols)}")
+        n = None
+        for k, tail in cols.items():
+            t = b[k]
+            if (not isinstance(t, torch.Tensor) or t.ndim != 1 + len(tail)
+                    or tuple(t.shape[1:]) != tail):
+                raise bad(f"buffer.{k} must be a tensor of shape [n{', ' if tail else ''}"
+                          f"{', '.join(map(str, tail))}]")
+            if n is None:
+                n = t.shape[0]
+            elif t.shape[0] != n:
+                raise bad(f"buffer.{k} has {t.shape[0]} rows, buffer.obs {n}")
+            if t.is_complex() or (t.is_floating_point() and not bool(torch.isfinite(t).all())):
+                raise bad(f"buffer.{k} must be finite real numbers")
+        if n and not bool(((b["action"] == 0) | (b["action"] == 1)).all()):
+            raise bad("buffer.action must be 0 or 1")
+
+
+def _check_optimizer(pt: Path, d: DQNDecider) -> None:
+    """The loaded Adam state must fit the network (else the first update fails)."""
+    torch = d._torch
+    params = list(d.q_net.parameters())
+    sd = d.optimizer.state_dict()
+    for i, st in sd["state"].items():
+        p = params[i] if _is_int(i) and 0 <= i < len(params) else None
+        step = st.get("step") if isinstance(st, dict) else None
+        ok = (p is not None and all(
+            isinstance(st.get(k), torch.Tensor) and st[k].shape == p.shape
+            and st[k].dtype == p.dtype for k in ("exp_avg", "exp_avg_sq"))
+            and isinstance(step, torch.Tensor) and step.numel() == 1
+            and step.is_floating_point() and bool(torch.isfinite(step).all())
+            and float(step) >= 0)
+        if not ok:
+            raise ValueError(f"{pt}: optimizer state {i!r} does not fit the Q-network")
+    for g in sd["param_groups"]:
+        lr, betas, eps = g.get("lr"), g.get("betas"), g.get("eps")
+        ok = (isinstance(lr, (int, float)) and lr == d.lr and isinstance(eps, (int, float))
+              and math.isfinite(eps) and eps > 0 and isinstance(betas, (tuple, list))
+              and len(betas) == 2 and all(isinstance(x, (int, float)) and 0 <= x < 1
+                                          for x in betas))
+        if not ok:
+            raise ValueError(f"{pt}: optimizer settings (lr, betas, eps) are not those of "
+                             f"lr = {d.lr:g}")
 
 
 # -- evaluation -----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ of its slot kept at the edge so far (decisions arrive one by one here, while
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -87,6 +89,17 @@ def observation(
     return obs
 
 
+def _integer(name: str, value: Any, low: int, high: int | None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r:.50}")
+    v = int(value)
+    if v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+    if high is not None and v > high:
+        raise ValueError(f"{name} must be <= {high}, got {v}")
+    return v
+
+
 class OffloadEnv(gym.Env):
     """The offloading decision as a Gymnasium environment (see the module docstring).
 
@@ -110,14 +123,23 @@ class OffloadEnv(gym.Env):
         n_threads: int = 0,
     ) -> None:
         super().__init__()
+        if not isinstance(scenario, (Scenario, str, os.PathLike)):
+            raise TypeError(
+                "scenario must be a Scenario, a built-in name or a TOML path, got "
+                f"{type(scenario).__name__}"
+            )
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        if isinstance(slots_per_episode, bool) or not isinstance(slots_per_episode, int):
-            raise TypeError("slots_per_episode must be an integer")
-        if slots_per_episode < 1:
-            raise ValueError(f"slots_per_episode must be >= 1, got {slots_per_episode}")
-        self.slots_per_episode = slots_per_episode
+        self.slots_per_episode = _integer("slots_per_episode", slots_per_episode, 1, 2**62)
+        if not isinstance(extra_features, (bool, np.bool_)):
+            raise TypeError(
+                f"extra_features must be True or False, got {type(extra_features).__name__}"
+            )
         self.extra_features = bool(extra_features)
-        self.n_threads = n_threads
+        if catalog is not None and not isinstance(catalog, Catalog):
+            raise TypeError(
+                f"catalog must be a genoff.catalog.Catalog or None, got {type(catalog).__name__}"
+            )
+        self.n_threads = _integer("n_threads", n_threads, 0, 2**31 - 1)
         self.evaluator = Evaluator(self.scenario, catalog)
         self.tasks = TaskGenerator(self.scenario.tasks)
         self._mean_tokens = float(self.scenario.tasks.mean_output_tokens)
@@ -148,6 +170,20 @@ class OffloadEnv(gym.Env):
 
     # -- Gymnasium API -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Drop new users and start an episode: ``(observation, {"slot": 0})``.
+
+        ``seed``: None (continue the current generator) or an integer >= 0; this environment
+        takes no ``options`` (None or an empty dict).
+        """
+        if seed is not None:
+            seed = _integer("seed", seed, 0, None)
+        if options is not None:
+            if not isinstance(options, Mapping):
+                raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
+            if options:
+                raise ValueError(
+                    f"options: OffloadEnv.reset takes no options, got {sorted(map(str, options))}"
+                )
         super().reset(seed=seed)
         seeds = self.np_random.integers(0, 2**63, size=4)
         self._network = Network(
@@ -163,8 +199,12 @@ class OffloadEnv(gym.Env):
     def step(self, action):
         if self._network is None:
             raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be 0 (local) or 1 (offload), got {action!r}")
+        try:
+            valid = self.action_space.contains(action)
+        except (OverflowError, TypeError, ValueError):  # e.g. an int beyond int64
+            valid = False
+        if not valid:
+            raise ValueError(f"action must be 0 (local) or 1 (offload), got {action!r:.100}")
         i = self._index
         if int(action) == 1:
             out = self._cloud

@@ -73,22 +73,56 @@ class Experience:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Experience":
-        if d.get("decision") not in DECISIONS:
-            raise ValueError(f"experience decision must be one of {DECISIONS}, got {d.get('decision')!r}")
-        kws = d.get("keywords")
-        if not isinstance(kws, list) or not all(isinstance(k, str) for k in kws):
-            raise ValueError(f"experience keywords must be a list of strings, got {kws!r}")
-        reward = float(d["reward"])
+    def from_dict(cls, d: dict, where: str = "experience") -> "Experience":
+        """The experience of ``d`` (as :meth:`to_dict` writes it); ``ValueError`` naming
+        ``where`` and the field for a missing, unknown or ill-typed field."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"{where} must be an object, got {type(d).__name__}")
+        unknown = sorted(str(k) for k in d if k not in _EXPERIENCE_FIELDS)
+        if unknown:
+            raise ValueError(f"{where} has unknown fields {unknown}")
+        for key in ("keywords", "decision", "reward", "good"):
+            if key not in d:
+                raise ValueError(f"{where} lacks the field {key!r}")
+        if d["decision"] not in DECISIONS:
+            raise ValueError(
+                f"{where}.decision must be one of {DECISIONS}, got {d['decision']!r}")
+        kws = d["keywords"]
+        if not isinstance(kws, list) or not kws or not all(_keyword_ok(k) for k in kws):
+            raise ValueError(
+                f"{where}.keywords must be a non-empty list of words (letters, digits, spaces, "
+                f"'-', '_', '/'; at most {_MAX_KEYWORD_LEN} characters), got {kws!r:.200}")
+        reward = d["reward"]
+        if isinstance(reward, bool) or not isinstance(reward, (int, float)):
+            raise ValueError(f"{where}.reward must be a number, got {reward!r:.100}")
+        reward = float(reward)  # an int beyond float range raises OverflowError here
         if not np.isfinite(reward):
-            raise ValueError(f"experience reward must be finite, got {reward}")
+            raise ValueError(f"{where}.reward must be finite, got {reward}")
+        for key in ("good", "violated"):
+            if not isinstance(d.get(key, False), bool):
+                raise ValueError(f"{where}.{key} must be true or false, got {d[key]!r:.100}")
         return cls(
             keywords=tuple(kws),
-            decision=str(d["decision"]),
+            decision=d["decision"],
             reward=reward,
-            good=bool(d["good"]),
-            violated=bool(d.get("violated", False)),
+            good=d["good"],
+            violated=d.get("violated", False),
         )
+
+
+_EXPERIENCE_FIELDS = frozenset(("keywords", "decision", "reward", "good", "violated"))
+_MAX_KEYWORD_LEN = 64
+
+
+def _keyword_ok(k: object) -> bool:
+    """A keyword read from a file enters the prompt verbatim: words only (no newlines or
+    punctuation that could restructure the prompt), as the builder's own vocabulary."""
+    return (
+        isinstance(k, str)
+        and 0 < len(k) <= _MAX_KEYWORD_LEN
+        and k == k.strip()
+        and all(c.isalnum() or c in " -_/" for c in k)
+    )
 
 
 class PromptBuilder:
@@ -263,9 +297,15 @@ class PrioritizedPool(_Pool):
 
     @classmethod
     def from_dict(cls, d: dict) -> "PrioritizedPool":
+        """The pool of ``d`` (as :meth:`to_dict` writes it); ``ValueError`` naming the field."""
+        _check_pool_dict(d, cls.kind, ("kind", "examples"))
         pool = cls()
-        for e in d.get("examples", []):
-            ex = Experience.from_dict(e)
+        for i, e in enumerate(d.get("examples", [])):
+            ex = Experience.from_dict(e, f"examples[{i}]")
+            if ex.keywords in pool._by_keywords:
+                raise ValueError(
+                    f"examples[{i}] repeats the keywords {list(ex.keywords)} (a prioritized "
+                    "pool keeps one example per keyword tuple)")
             pool._by_keywords[ex.keywords] = ex
         return pool
 
@@ -299,32 +339,63 @@ class LatestPool(_Pool):
 
     @classmethod
     def from_dict(cls, d: dict) -> "LatestPool":
-        pool = cls(int(d.get("capacity", 20)))
-        for e in d.get("examples", []):
-            pool._items.append(Experience.from_dict(e))
+        """The pool of ``d`` (as :meth:`to_dict` writes it); ``ValueError`` naming the field."""
+        _check_pool_dict(d, cls.kind, ("kind", "capacity", "examples"))
+        cap = d.get("capacity", 20)
+        if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= _MAX_CAPACITY:
+            raise ValueError(
+                f"capacity must be an integer in [1, {_MAX_CAPACITY:,}], got {cap!r:.100}")
+        examples = d.get("examples", [])
+        if len(examples) > cap:
+            raise ValueError(f"examples: {len(examples)} experiences exceed the capacity {cap}")
+        pool = cls(cap)
+        for i, e in enumerate(examples):
+            pool._items.append(Experience.from_dict(e, f"examples[{i}]"))
         return pool
+
+
+#: Largest capacity of a loaded latest pool (the pool is a prompt's examples).
+_MAX_CAPACITY = 1_000_000
+
+
+def _check_pool_dict(d: object, kind: str, fields: tuple[str, ...]) -> None:
+    if not isinstance(d, Mapping):
+        raise ValueError(f"a pool must be an object, got {type(d).__name__}")
+    if d.get("kind", kind) != kind:
+        raise ValueError(f"kind must be {kind!r}, got {d.get('kind')!r:.100}")
+    unknown = sorted(str(k) for k in d if k not in fields)
+    if unknown:
+        raise ValueError(f"unknown fields {unknown} (a {kind} pool has {', '.join(fields)})")
+    if not isinstance(d.get("examples", []), list):
+        raise ValueError(f"examples must be a list, got {type(d['examples']).__name__}")
 
 
 def load_pool(path: str | os.PathLike) -> PrioritizedPool | LatestPool:
     """Read a pool saved with ``save`` (the kind is stored in the file).
 
-    Raises ValueError naming the file when it is not valid JSON or not a genoff pool.
+    Raises ValueError naming the file (and the field) when it is not valid JSON or not a
+    genoff pool, FileNotFoundError when it does not exist.
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if Path(path).is_dir():
+        raise ValueError(f"{path} is a folder, not a genoff experience pool file")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a genoff experience pool (bad JSON: {e})") from None
+    except (ValueError, RecursionError) as e:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is int()'s digit
+        # limit for a huge integer literal; arrays nested thousands deep exhaust recursion.
+        what = "nested too deeply" if isinstance(e, RecursionError) else e
+        raise ValueError(f"{path} is not a genoff experience pool (bad JSON: {what})") from None
     kinds = {"prioritized": PrioritizedPool, "latest": LatestPool}
-    if not isinstance(data, dict) or data.get("kind") not in kinds:
-        raise ValueError(f"{path} is not a genoff experience pool (kind must be one of {sorted(kinds)})")
-    try:
-        if not isinstance(data.get("examples", []), list):
-            raise ValueError("examples must be a list")
-        return kinds[data["kind"]].from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or (
+            data["kind"] not in kinds):
         raise ValueError(
-            f"{path} is not a genoff experience pool ({type(e).__name__}: {e})"
-        ) from None
+            f"{path} is not a genoff experience pool (kind must be one of {sorted(kinds)})")
+    try:
+        return kinds[data["kind"]].from_dict(data)
+    except (ValueError, OverflowError) as e:
+        raise ValueError(f"{path} is not a genoff experience pool ({e})") from None
 
 
 CALIBRATIONS = ("none", "content-free", "batch")

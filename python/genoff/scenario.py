@@ -23,7 +23,10 @@ Every field is type- and range-checked when a section is constructed (directly, 
 TOML, or by :meth:`Scenario.with_overrides`); errors are ``TypeError`` (wrong type) or
 ``ValueError`` (bad value, unknown field) whose message starts with the dotted field name,
 e.g. ``layout.isd_m must be > 0, got -1.0``. Integers are accepted where a float is
-expected, never the reverse, and booleans are never numbers.
+expected, never the reverse, and booleans are never numbers. Every number has finite
+bounds (e.g. ``radio.tx_power_dbm`` in [-100, 100], ``tasks.max_tokens`` <= 10^7,
+``tasks.size_estimate_noise`` <= 100), far outside realistic settings but tight enough that
+every derived quantity stays finite: a scenario that loads also runs.
 
 Quality requirements (MMLU scale) default to 45.0 for the regular services and 68.5 for
 the quality-preferred ones. With the catalog's MMLU scores this makes every edge model of
@@ -35,7 +38,9 @@ requests must be offloaded, in all four combinations (paper Sec. IV-B).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 import math
 import numbers
@@ -153,6 +158,41 @@ def _sequence(path: str, value: Any) -> tuple:
     return tuple(value)
 
 
+# Upper bounds of the numeric fields. They are far outside any setting the paper or the 3GPP
+# calibrations use, and they keep every derived quantity finite (dBm -> W conversions, noise
+# power, token and byte counts in int64/float64, rewards summed over a run) and a run's
+# arrays within memory, so a scenario that loads also runs.
+_MAX_ISD_M = 100e3
+_MAX_USERS_PER_CELL = 100_000
+_MAX_H_BS_M = 1000.0
+_MAX_NUM_RB = 10_000
+_MAX_RB_BANDWIDTH_HZ = 1e9
+_MAX_NUM_TTI = 10_000_000
+_MAX_CV = 100.0
+_MAX_TOKENS = 10_000_000
+_MAX_BYTES_PER_TOKEN = 1e6
+_MAX_REQUESTS_PER_STEP = 1000
+_MAX_SLOPE = 1000.0
+_MAX_SECONDS = 1e6
+_MAX_SIZE_LEVELS = 64
+#: Largest users x RBs of one run (the core's per-TTI arrays are [num_ue, num_rb]).
+_MAX_USER_RBS = 20_000_000
+
+
+def _key(key: Any) -> str:
+    """A key as an error message shows it: plain when printable, else its repr (one line)."""
+    text = str(key)
+    return text if text and text.isprintable() and text.strip() == text else repr(text)
+
+
+def _word(path: str, value: Any) -> str:
+    """A size-level name: it becomes an ICL prompt keyword, so letters, digits and '-'."""
+    v = _str(path, value)
+    if not v.replace("-", "").isalnum():
+        raise ValueError(f"{path} must be a word of letters, digits and '-', got {v!r}")
+    return v
+
+
 class _Section:
     """Shared machinery of the section dataclasses: coercion, from_dict, to_dict."""
 
@@ -174,7 +214,7 @@ class _Section:
         known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for key in data:
             if key not in known:
-                raise ValueError(f"unknown field {cls._SECTION}.{key}")
+                raise ValueError(f"unknown field {_key(f'{cls._SECTION}.{key}')}")
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,8 +271,11 @@ class LayoutConfig(_Section):
         self._set(
             "sectors_per_site", _int(p("sectors_per_site"), self.sectors_per_site, choices=(1, 3))
         )
-        self._set("isd_m", _real(p("isd_m"), self.isd_m, gt=0.0))
-        self._set("users_per_cell", _int(p("users_per_cell"), self.users_per_cell, ge=1))
+        self._set("isd_m", _real(p("isd_m"), self.isd_m, gt=0.0, le=_MAX_ISD_M))
+        self._set(
+            "users_per_cell",
+            _int(p("users_per_cell"), self.users_per_cell, ge=1, le=_MAX_USERS_PER_CELL),
+        )
         self._set("user_cells", _choice(p("user_cells"), self.user_cells, ("centre", "all")))
         self._set("min_distance_m", _real(p("min_distance_m"), self.min_distance_m, ge=0.0))
         if self.min_distance_m >= self.isd_m / 2.0:
@@ -277,7 +320,7 @@ class ChannelConfig(_Section):
         self._set("model", _choice(p("model"), self.model, ("uma", "umi")))
         self._set("fc_ghz", _real(p("fc_ghz"), self.fc_ghz, ge=0.5, le=100.0))
         self._set("h_ut_m", _real(p("h_ut_m"), self.h_ut_m, ge=1.5, le=22.5))
-        self._set("h_bs_m", _real(p("h_bs_m"), self.h_bs_m, gt=1.0))
+        self._set("h_bs_m", _real(p("h_bs_m"), self.h_bs_m, gt=1.0, le=_MAX_H_BS_M))
         if self.h_bs_m <= self.h_ut_m:
             raise ValueError(
                 f"channel.h_bs_m must be > channel.h_ut_m = {self.h_ut_m:g}, got {self.h_bs_m:g}"
@@ -310,13 +353,21 @@ class RadioConfig(_Section):
 
     def __post_init__(self) -> None:
         p = self._path
-        self._set("num_rb", _int(p("num_rb"), self.num_rb, ge=1))
-        self._set("rb_bandwidth_hz", _real(p("rb_bandwidth_hz"), self.rb_bandwidth_hz, gt=0.0))
-        self._set("tx_power_dbm", _real(p("tx_power_dbm"), self.tx_power_dbm))
+        self._set("num_rb", _int(p("num_rb"), self.num_rb, ge=1, le=_MAX_NUM_RB))
         self._set(
-            "noise_density_dbm_hz", _real(p("noise_density_dbm_hz"), self.noise_density_dbm_hz)
+            "rb_bandwidth_hz",
+            _real(p("rb_bandwidth_hz"), self.rb_bandwidth_hz, ge=1.0, le=_MAX_RB_BANDWIDTH_HZ),
         )
-        self._set("noise_figure_db", _real(p("noise_figure_db"), self.noise_figure_db, ge=0.0))
+        self._set(
+            "tx_power_dbm", _real(p("tx_power_dbm"), self.tx_power_dbm, ge=-100.0, le=100.0)
+        )
+        self._set(
+            "noise_density_dbm_hz",
+            _real(p("noise_density_dbm_hz"), self.noise_density_dbm_hz, ge=-300.0, le=0.0),
+        )
+        self._set(
+            "noise_figure_db", _real(p("noise_figure_db"), self.noise_figure_db, ge=0.0, le=100.0)
+        )
 
 
 @dataclass(frozen=True)
@@ -338,8 +389,8 @@ class SchedulerConfig(_Section):
     def __post_init__(self) -> None:
         p = self._path
         self._set("beta", _real(p("beta"), self.beta, gt=0.0, lt=1.0))
-        self._set("tti_s", _real(p("tti_s"), self.tti_s, gt=0.0))
-        self._set("num_tti", _int(p("num_tti"), self.num_tti, ge=1))
+        self._set("tti_s", _real(p("tti_s"), self.tti_s, ge=1e-6, le=1.0))
+        self._set("num_tti", _int(p("num_tti"), self.num_tti, ge=1, le=_MAX_NUM_TTI))
 
 
 _DEFAULT_QUALITY_REQUIREMENT: dict[str, float] = {
@@ -397,14 +448,17 @@ class TasksConfig(_Section):
             "token_distribution",
             _choice(p("token_distribution"), self.token_distribution, _TOKEN_DISTRIBUTIONS),
         )
-        self._set("token_cv", _real(p("token_cv"), self.token_cv, ge=0.0))
+        self._set("token_cv", _real(p("token_cv"), self.token_cv, ge=0.0, le=_MAX_CV))
         if self.token_distribution == "uniform" and self.token_cv > 1.0 / math.sqrt(3.0):
             raise ValueError(
                 "tasks.token_cv must be <= 1/sqrt(3) = 0.5774 for the uniform distribution "
                 f"(lengths stay >= 0), got {self.token_cv:g}"
             )
         self._set("min_tokens", _int(p("min_tokens"), self.min_tokens, ge=1))
-        self._set("max_tokens", _int(p("max_tokens"), self.max_tokens, ge=self.min_tokens))
+        self._set(
+            "max_tokens",
+            _int(p("max_tokens"), self.max_tokens, ge=self.min_tokens, le=_MAX_TOKENS),
+        )
         if not self.min_tokens <= self.mean_output_tokens <= self.max_tokens:
             raise ValueError(
                 f"tasks.mean_output_tokens must lie in [tasks.min_tokens, tasks.max_tokens] = "
@@ -416,11 +470,17 @@ class TasksConfig(_Section):
         )
         self._set(
             "size_estimate_noise",
-            _real(p("size_estimate_noise"), self.size_estimate_noise, ge=0.0),
+            _real(p("size_estimate_noise"), self.size_estimate_noise, ge=0.0, le=_MAX_CV),
         )
         edges = _sequence(p("size_level_edges"), self.size_level_edges)
+        if len(edges) >= _MAX_SIZE_LEVELS:
+            raise ValueError(
+                f"tasks.size_level_edges must have at most {_MAX_SIZE_LEVELS - 1} edges, "
+                f"got {len(edges)}"
+            )
         edges = tuple(
-            _real(f"{p('size_level_edges')}[{i}]", e, gt=0.0) for i, e in enumerate(edges)
+            _real(f"{p('size_level_edges')}[{i}]", e, gt=0.0, le=1e12)
+            for i, e in enumerate(edges)
         )
         for i in range(1, len(edges)):
             if not edges[i] > edges[i - 1]:
@@ -429,7 +489,7 @@ class TasksConfig(_Section):
                 )
         self._set("size_level_edges", edges)
         names = _sequence(p("size_level_names"), self.size_level_names)
-        names = tuple(_str(f"{p('size_level_names')}[{i}]", s) for i, s in enumerate(names))
+        names = tuple(_word(f"{p('size_level_names')}[{i}]", s) for i, s in enumerate(names))
         if len(names) != len(edges) + 1:
             raise ValueError(
                 f"tasks.size_level_names must have len(tasks.size_level_edges) + 1 = "
@@ -438,14 +498,17 @@ class TasksConfig(_Section):
         if len(set(names)) != len(names):
             raise ValueError(f"tasks.size_level_names must be distinct, got {list(names)}")
         self._set("size_level_names", names)
-        self._set("bytes_per_token", _real(p("bytes_per_token"), self.bytes_per_token, gt=0.0))
+        self._set(
+            "bytes_per_token",
+            _real(p("bytes_per_token"), self.bytes_per_token, gt=0.0, le=_MAX_BYTES_PER_TOKEN),
+        )
         qr = self.quality_requirement
         if not isinstance(qr, Mapping):
             raise TypeError(f"tasks.quality_requirement must be a table, got {type(qr).__name__}")
         for key in qr:
             if key not in SERVICE_TYPES:
                 raise ValueError(
-                    f"unknown field tasks.quality_requirement.{key} (service types: "
+                    f"unknown field {_key(f'tasks.quality_requirement.{key}')} (service types: "
                     f"{', '.join(SERVICE_TYPES)})"
                 )
         full = {
@@ -458,7 +521,10 @@ class TasksConfig(_Section):
             for s in SERVICE_TYPES
         }
         self._set("quality_requirement", full)
-        self._set("requests_per_step", _int(p("requests_per_step"), self.requests_per_step, ge=1))
+        self._set(
+            "requests_per_step",
+            _int(p("requests_per_step"), self.requests_per_step, ge=1, le=_MAX_REQUESTS_PER_STEP),
+        )
 
     def __hash__(self) -> int:
         return hash(
@@ -501,11 +567,11 @@ class LLMConfig(_Section):
         self._set("load_aware_edge", _bool(p("load_aware_edge"), self.load_aware_edge))
         self._set(
             "edge_batch_ttft_slope",
-            _real(p("edge_batch_ttft_slope"), self.edge_batch_ttft_slope, ge=0.0),
+            _real(p("edge_batch_ttft_slope"), self.edge_batch_ttft_slope, ge=0.0, le=_MAX_SLOPE),
         )
         self._set(
             "edge_batch_tpot_slope",
-            _real(p("edge_batch_tpot_slope"), self.edge_batch_tpot_slope, ge=0.0),
+            _real(p("edge_batch_tpot_slope"), self.edge_batch_tpot_slope, ge=0.0, le=_MAX_SLOPE),
         )
 
 
@@ -527,9 +593,9 @@ class RewardConfig(_Section):
 
     def __post_init__(self) -> None:
         p = self._path
-        self._set("target_s", _real(p("target_s"), self.target_s, gt=0.0))
-        self._set("penalty", _real(p("penalty"), self.penalty, ge=0.0))
-        self._set("t_back_s", _real(p("t_back_s"), self.t_back_s, ge=0.0))
+        self._set("target_s", _real(p("target_s"), self.target_s, gt=0.0, le=_MAX_SECONDS))
+        self._set("penalty", _real(p("penalty"), self.penalty, ge=0.0, le=_MAX_SECONDS))
+        self._set("t_back_s", _real(p("t_back_s"), self.t_back_s, ge=0.0, le=_MAX_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -596,6 +662,12 @@ class Scenario:
             if not isinstance(v, cls):
                 raise TypeError(f"{key} must be a {cls.__name__}, got {type(v).__name__}")
         # Cross-section checks.
+        if self.num_users * self.radio.num_rb > _MAX_USER_RBS:
+            raise ValueError(
+                f"layout.users_per_cell x cells with users x radio.num_rb = {self.num_users} "
+                f"users x {self.radio.num_rb} RBs must be <= {_MAX_USER_RBS:,} (memory of a "
+                "run); lower layout.users_per_cell or radio.num_rb"
+            )
         if self.layout.sectors_per_site == 3 and self.channel.antenna == "omni":
             raise ValueError(
                 "channel.antenna must be '3gpp-sector' when layout.sectors_per_site = 3 "
@@ -620,7 +692,7 @@ class Scenario:
             elif key in _SECTIONS:
                 kwargs[key] = _SECTIONS[key].from_dict(value)
             else:
-                raise ValueError(f"unknown field {key}")
+                raise ValueError(f"unknown field {_key(key)}")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -668,13 +740,13 @@ class Scenario:
             for i, part in enumerate(parts[:-1]):
                 prefix = ".".join(parts[: i + 1])
                 if part not in node:
-                    raise ValueError(f"unknown field {prefix}")
+                    raise ValueError(f"unknown field {_key(prefix)}")
                 if not isinstance(node[part], dict):
-                    raise ValueError(f"unknown field {key} ({prefix} is not a table)")
+                    raise ValueError(f"unknown field {_key(key)} ({_key(prefix)} is not a table)")
                 node = node[part]
             last = parts[-1]
             if last not in node:
-                raise ValueError(f"unknown field {key}")
+                raise ValueError(f"unknown field {_key(key)}")
             if isinstance(node.get(last), dict) and isinstance(value, Mapping):
                 node[last] = {**node[last], **value}
             else:
@@ -761,11 +833,26 @@ def list_scenarios() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
+@functools.cache
+def _builtin_names() -> frozenset[str]:
+    return frozenset(list_scenarios())
+
+
+@functools.cache
+def _builtin_data(name: str) -> dict[str, Any]:
+    # Parsed once per process (sweeps load a scenario for every run); callers get a copy.
+    res = resources.files("genoff") / _BUILTIN_DIR / f"{name}.toml"
+    return _read_toml(res.read_text(encoding="utf-8"), f"built-in scenario {name}")
+
+
 def _read_toml(text: str, where: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{where}: invalid TOML: {e}") from None
+    except (ValueError, RecursionError) as e:
+        # TOMLDecodeError is a ValueError, and so is int()'s digit limit for a huge integer
+        # literal; arrays nested thousands deep exhaust the parser's recursion.
+        what = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise ValueError(f"{where}: invalid TOML: {what}") from None
 
 
 def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
@@ -782,9 +869,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         raise TypeError(
             f"name_or_path must be a scenario name or a path, got {type(name_or_path).__name__}"
         )
-    if isinstance(name_or_path, str) and name_or_path in list_scenarios():
-        res = resources.files("genoff") / _BUILTIN_DIR / f"{name_or_path}.toml"
-        data = _read_toml(res.read_text(encoding="utf-8"), f"built-in scenario {name_or_path}")
+    if isinstance(name_or_path, str) and name_or_path in _builtin_names():
+        data = copy.deepcopy(_builtin_data(name_or_path))
         data.setdefault("name", name_or_path)
         return _from_file_data(data, f"built-in scenario {name_or_path!r}")
     path = Path(name_or_path)
@@ -793,7 +879,11 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
             f"unknown scenario {str(name_or_path)!r}: not a built-in "
             f"({', '.join(list_scenarios())}) and no such file"
         )
-    data = _read_toml(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: invalid TOML: not UTF-8 text ({e.reason})") from None
+    data = _read_toml(text, str(path))
     data.setdefault("name", path.stem)
     return _from_file_data(data, str(path))
 

@@ -107,6 +107,15 @@ class Network:
             res = core.run_full_buffer(
                 **self._common(), num_tti=self.scenario.scheduler.num_tti, seed=seed
             )
+            starved = np.flatnonzero(~(res.throughput_bps > 0.0))
+            if starved.size:  # eq. (1) needs C > 0: such a user's content never arrives
+                raise ValueError(
+                    f"{starved.size} of {self.num_ue} users (first: user {starved[0]}) got no "
+                    f"downlink throughput in the full-buffer run of scheduler.num_tti = "
+                    f"{self.scenario.scheduler.num_tti} TTIs; raise scheduler.num_tti or "
+                    "radio.num_rb, or give them a usable channel (radio.tx_power_dbm, "
+                    "layout.isd_m)"
+                )
             self._capacity = res.throughput_bps
         return self._capacity
 
@@ -114,18 +123,29 @@ class Network:
         """Delivery time [num_req] (s) of contents that all enter the buffers at TTI 0.
 
         Each user's contents drain first-in first-out under PF with finite buffers; the run
-        lasts until everything is delivered (at most 10^6 TTIs; undelivered contents get inf).
+        lasts until everything is delivered (at most 10^6 TTIs; ``ValueError`` naming the
+        scenario fields to change if some content is still undelivered then).
         """
+        num_tti = 1_000_000
         res = core.run_finite_buffer(
             **self._common(),
             request_ue=users,
             request_tti=np.zeros(len(users), dtype=np.int64),
             request_bytes=n_bytes,
-            num_tti=1_000_000,
+            num_tti=num_tti,
             tti_s=self.scenario.scheduler.tti_s,
             seed=seed,
         )
-        return np.where(np.isnan(res.delay_s), np.inf, res.delay_s)
+        late = np.flatnonzero(~np.isfinite(res.delay_s))
+        if late.size:  # eq. (1) needs a finite delivery time
+            raise ValueError(
+                f"{late.size} of {len(users)} contents (first: user {users[late[0]]}) were not "
+                f"delivered within {num_tti:,} TTIs of scheduler.tti_s = "
+                f"{self.scenario.scheduler.tti_s:g} s; raise scheduler.tti_s or radio.num_rb, "
+                "lower tasks.bytes_per_token or tasks.max_tokens, or use transmission.mode = "
+                "'analytic'"
+            )
+        return res.delay_s
 
     def radio(self, requests: Requests, seed: int) -> Radio:
         """The radio term of eq. (1) for a step's requests in the scenario's mode."""

@@ -154,7 +154,31 @@ def sample_tokens(
     * ``"lognormal"``: ``exp(mu + sigma Z)`` with ``sigma^2 = ln(1 + cv^2)``,
       ``mu = ln(mean) - sigma^2 / 2``;
     * ``"uniform"``: ``U[mean (1 - sqrt(3) cv), mean (1 + sqrt(3) cv)]`` (``cv <= 1/sqrt(3)``).
+
+    Raises ``ValueError``/``TypeError`` naming the argument for a count or bound that is not
+    a non-negative integer (``min_tokens >= 1``, ``max_tokens`` in ``[min_tokens, 2^53]``), a
+    ``mean`` outside ``[min_tokens, max_tokens]`` or a ``cv`` outside ``[0, 100]``.
     """
+    counts = (("num", num, 0), ("min_tokens", min_tokens, 1), ("max_tokens", max_tokens, 1))
+    for name, v, lo in counts:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {type(v).__name__} {v!r}")
+        if not lo <= v <= 2**53:
+            raise ValueError(f"{name} must lie in [{lo}, 2^53], got {v}")
+    for name, v in (("mean", mean), ("cv", cv)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(
+            v, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"{name} must be a number, got {type(v).__name__} {v!r}")
+    if max_tokens < min_tokens:
+        raise ValueError(f"max_tokens must be >= min_tokens = {min_tokens}, got {max_tokens}")
+    if not min_tokens <= mean <= max_tokens:  # also rejects NaN
+        raise ValueError(
+            f"mean must lie in [min_tokens, max_tokens] = [{min_tokens}, {max_tokens}], "
+            f"got {mean}"
+        )
+    if not 0.0 <= cv <= 100.0:
+        raise ValueError(f"cv must lie in [0, 100], got {cv}")
     if distribution == "fixed":
         x = np.full(num, float(mean))
     elif distribution == "exponential":
