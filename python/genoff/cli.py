@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
 def _nonneg_int(text: str) -> int:
-    v = int(text)
+    v = _int(text)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
     return v
 
 
+def _nonneg_float(text: str) -> float:
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v >= 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return v
+
+
 def _pos_int(text: str) -> int:
-    v = int(text)
+    v = _int(text)
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
     return v
@@ -45,7 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a scenario field, e.g. --set radio.num_rb=52 (repeatable)")
     sim.add_argument("--seed", type=_nonneg_int, default=0)
     sim.add_argument("--out", default=None, help="folder for requests.parquet/.csv and run.json")
-    sim.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    sim.add_argument("--force", action="store_true",
+                     help="overwrite results (or an interrupted run) already in --out")
+    sim.add_argument("--resume", action="store_true",
+                     help="continue the interrupted run in --out (same command otherwise); "
+                          "ends with the table of an uninterrupted run")
+    sim.add_argument("--checkpoint-every", type=_nonneg_float, default=5.0, metavar="SECONDS",
+                     help="with --out: save the resumable state in OUT/resume at most every "
+                          "SECONDS of running (0: after every slot; default 5)")
     sim.add_argument("--threads", type=_nonneg_int, default=0, help="core threads, 0 = all")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     icl = sim.add_argument_group("in-context-learning deciders (icl, icl-latest, icl-noexplore)")
@@ -244,41 +271,60 @@ def _write_dqn(decider, result, out) -> list:
     return [out / "training_curve.csv", pt, js]
 
 
-def simulate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+#: Subfolder of ``genoff simulate --out OUT`` holding an unfinished run's resumable state.
+RESUME_DIR = "resume"
 
-    from genoff import deciders, experiments
-    from genoff.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    overrides = _parse_overrides(args.overrides)
-    if args.users is not None:
-        overrides["layout.users_per_cell"] = args.users
-    if args.mode is not None:
-        overrides["transmission.mode"] = args.mode
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    is_dqn = args.decider == "dqn"
-    if not is_dqn and (args.dqn_checkpoint is not None or args.extra_features):
-        raise ValueError("--dqn-checkpoint and --extra-features apply to --decider dqn only")
-    if is_dqn:
-        decider = _make_dqn(args)
-    else:
-        decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
-    if args.out is not None:
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            raise ValueError(f"--out must be a folder, but {args.out} is a file")
-        names = experiments.RESULT_FILES + (DQN_FILES if is_dqn else ())
-        existing = [n for n in names if (Path(args.out) / n).exists()]
-        if existing and not args.force:
-            raise FileExistsError(
-                f"{args.out} already holds results ({', '.join(existing)}); "
-                "choose another --out or pass --force"
+def _check_out(args: argparse.Namespace, is_dqn: bool, scenario) -> None:
+    """Everything about --out that can fail, checked before any work: a folder that can be
+    created and written, and no results or unfinished run in it unless --force/--resume."""
+    from genoff import experiments
+    from genoff._io import writable_folder
+
+    if args.out is None:
+        if args.resume:
+            raise ValueError("--resume needs --out (the folder of the interrupted run)")
+        return
+    out = writable_folder(args.out, "--out")
+    ckpt = experiments.Checkpoint(out / RESUME_DIR)
+    manifest = ckpt.manifest()
+    names = experiments.RESULT_FILES + ("pool.json",) + (DQN_FILES if is_dqn else ())
+    existing = [n for n in names if (out / n).exists()]
+    if args.resume:
+        if manifest is None:
+            what = ("a finished run: nothing to resume" if (out / "run.json").exists()
+                    else f"no interrupted run (no {RESUME_DIR}/{ckpt.MANIFEST})")
+            raise ValueError(f"--resume: {args.out} holds {what}")
+        saved = manifest["run"]
+        mine = {"scenario": json.loads(json.dumps(scenario.to_dict())), "seed": args.seed,
+                "steps": args.steps}
+        differ = [k for k, v in mine.items() if saved.get(k) != v]
+        if saved.get("decider", {}).get("name") != args.decider:
+            differ.append("decider")
+        if differ:
+            raise ValueError(
+                f"--resume: the run in {args.out} has other settings ({', '.join(differ)} "
+                f"differ: it ran --decider {saved.get('decider', {}).get('name')} --seed "
+                f"{saved.get('seed')} --steps {saved.get('steps')}); rerun its command with "
+                "--resume"
             )
-    result = experiments.run(
-        scenario, decider, steps=args.steps, seed=args.seed, n_threads=args.threads,
-        progress=not args.no_progress,
-    )
+        return
+    if manifest is not None and not args.force:
+        raise FileExistsError(
+            f"{args.out} holds an interrupted run ({manifest['slots']} of "
+            f"{manifest['run'].get('steps')} slots); rerun its command with --resume to "
+            "continue it, or pass --force to start over"
+        )
+    if existing and not args.force:
+        raise FileExistsError(
+            f"{args.out} already holds results ({', '.join(existing)}); "
+            "choose another --out or pass --force"
+        )
+    if manifest is not None:  # --force: start over
+        ckpt.remove()
+
+
+def _print_summary(scenario, decider, args, result) -> None:
     s = result.summary
     print(f"scenario {scenario.name}  decider {decider.name}  seed {args.seed}  "
           f"steps {args.steps}  requests {s['num_requests']}  "
@@ -295,14 +341,95 @@ def simulate(args: argparse.Namespace) -> int:
     stats = getattr(decider, "stats", None)
     if stats:
         print("  decider stats        " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+
+
+def _write_outputs(result, decider, out, is_dqn: bool, with_state: bool = True) -> list:
+    """The results, and (``with_state``) the ICL pool and the DQN checkpoint, beside them."""
+    from pathlib import Path
+
+    from genoff import experiments
+
+    paths = experiments.write_results(result, out, force=True)
+    pool = getattr(decider, "pool", None)
+    if with_state and pool is not None:  # the ICL experience pool, beside the results
+        pool.save(Path(out) / "pool.json")
+        paths.append(Path(out) / "pool.json")
+    if with_state and is_dqn:
+        paths += _write_dqn(decider, result, out)
+    return paths
+
+
+def _interrupted_line(args: argparse.Namespace) -> str:
+    """The line of a Ctrl-C outside the run loop: what a --resume would continue."""
+    from pathlib import Path
+
+    from genoff.experiments import Checkpoint
+
     if args.out is not None:
-        paths = experiments.write_results(result, args.out, force=args.force)
-        pool = getattr(decider, "pool", None)
-        if pool is not None:  # the ICL experience pool, beside the results
-            pool.save(Path(args.out) / "pool.json")
-            paths.append(Path(args.out) / "pool.json")
+        try:
+            manifest = Checkpoint(Path(args.out) / RESUME_DIR).manifest()
+        except (ValueError, OSError):
+            manifest = None
+        if manifest is not None:
+            return f"interrupted after {manifest['slots']} slots; rerun with --resume to continue"
+    return "interrupted before any slot finished; nothing written"
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from genoff import deciders, experiments
+    from genoff.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    overrides = _parse_overrides(args.overrides)
+    if args.users is not None:
+        overrides["layout.users_per_cell"] = args.users
+    if args.mode is not None:
+        overrides["transmission.mode"] = args.mode
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    if args.decider not in deciders.DECIDERS:
+        raise ValueError(f"--decider must be one of {', '.join(deciders.DECIDERS)}; "
+                         f"got {args.decider!r}")
+    is_dqn = args.decider == "dqn"
+    if not is_dqn and (args.dqn_checkpoint is not None or args.extra_features):
+        raise ValueError("--dqn-checkpoint and --extra-features apply to --decider dqn only")
+    scenario.models()  # KeyError naming llm.edge/llm.cloud when not in the catalog
+    from pathlib import Path
+
+    created = args.out is not None and not Path(args.out).exists()
+    _check_out(args, is_dqn, scenario)  # before any work (models load below)
+    try:
         if is_dqn:
-            paths += _write_dqn(decider, result, args.out)
+            decider = _make_dqn(args)
+        else:
+            decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
+    except BaseException:
+        if created and not any(Path(args.out).iterdir()):
+            Path(args.out).rmdir()  # leave no empty folder behind a failed start
+        raise
+    checkpoint = None
+    if args.out is not None and decider.resumable:
+        checkpoint = Path(args.out) / RESUME_DIR
+    try:
+        result = experiments.run(
+            scenario, decider, steps=args.steps, seed=args.seed, n_threads=args.threads,
+            progress=not args.no_progress, checkpoint=checkpoint, resume=args.resume,
+            checkpoint_every_s=args.checkpoint_every,
+        )
+    except experiments.RunInterrupted as e:
+        if args.out is not None and e.result is not None:
+            _write_outputs(e.result, decider, args.out, is_dqn, with_state=e.decider_consistent)
+        if args.out is None:
+            hint = "nothing written without --out"
+        elif checkpoint is None:
+            hint = f"decider {decider.name} cannot be resumed: rerun without --resume"
+        else:
+            hint = "rerun with --resume to continue"
+        print(f"\ninterrupted after {e.slots} slots; {hint}", file=sys.stderr)
+        return 130
+    _print_summary(scenario, decider, args, result)
+    if args.out is not None:
+        paths = _write_outputs(result, decider, args.out, is_dqn)
         print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -342,6 +469,9 @@ def reproduce(args: argparse.Namespace) -> int:
     bad = [p for p in panels if p not in rp.PANELS]
     if bad or not panels:
         raise ValueError(f"--panels: expected letters among {','.join(rp.PANELS)}, got {args.panels!r}")
+    from genoff._io import writable_folder
+
+    writable_folder(args.out, "--out")  # before any run
     try:
         result = rp.reproduce(
             args.out, panels=panels, settings=settings, executor=args.executor,
@@ -401,14 +531,17 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "simulate":
         try:
             return simulate(args)
-        except (ValueError, TypeError, KeyError, FileExistsError, ModuleNotFoundError) as e:
+        except (ValueError, TypeError, KeyError, OSError, ModuleNotFoundError) as e:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
+        except KeyboardInterrupt:  # outside the run: loading a model, writing
+            print("\n" + _interrupted_line(args), file=sys.stderr)
+            return 130
     if args.command == "reproduce":
         try:
             return reproduce(args)
-        except (ValueError, TypeError, KeyError, ImportError) as e:
+        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff reproduce: error: {msg}\n")
     if args.command == "profile-llm":
