@@ -182,14 +182,22 @@ class RunSpec:
         return RunSpec(**{**self.to_dict(), **changes})
 
     def build(self):
-        """``(scenario, decider)`` of this spec, freshly built."""
+        """``(scenario, decider)`` of this spec, freshly built.
+
+        The decider is created with ``seed`` = the spec's seed (unless ``decider_kwargs``
+        sets one), as ``genoff simulate --seed`` does: everything it draws when created
+        (the DQN's initial weights) then follows from the spec, so a run gives the same
+        table in every process and every call.
+        """
         from genoff.deciders import make_decider
         from genoff.scenario import load_scenario
 
         scenario = load_scenario(self.scenario)
         if self.overrides:
             scenario = scenario.with_overrides(self.overrides)
-        return scenario, make_decider(self.decider, **self.decider_kwargs)
+        kwargs = dict(self.decider_kwargs)
+        seed = kwargs.pop("seed", self.seed)
+        return scenario, make_decider(self.decider, seed=seed, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------
