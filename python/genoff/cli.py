@@ -42,6 +42,11 @@ def _pos_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from genoff import __version__
+    from genoff.deciders import DECIDERS
+    from genoff.scenario import list_scenarios
+
+    scenarios = ", ".join(list_scenarios())
+    decider_names = ", ".join(DECIDERS)
 
     parser = argparse.ArgumentParser(
         prog="genoff", description="Generation-task offloading in a 6G edge-cloud."
@@ -54,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate a scenario with a decider, write the per-request table "
         "(Parquet and CSV) with config, seed and version, and print a summary.",
     )
-    sim.add_argument("--scenario", default="paper", help="built-in name (paper, 3gpp-57) or TOML path")
+    sim.add_argument("--scenario", default="paper",
+                     help=f"built-in scenario ({scenarios}) or a TOML file (default paper)")
     sim.add_argument("--decider", default="oracle",
-                     help="oracle, local, offload, random, icl, icl-latest, icl-noexplore, dqn")
+                     help=f"one of {decider_names} (default oracle)")
     sim.add_argument("--steps", type=_pos_int, default=100, help="time slots to simulate")
     sim.add_argument("--users", type=_pos_int, default=None, help="users per cell (overrides the scenario)")
     sim.add_argument("--mode", choices=["analytic", "tti"], default=None,
@@ -115,11 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--steps", type=_pos_int, default=None,
                      help="time slots of each learning run, panels a-c (default 40; quick 6)")
     rep.add_argument("--scenario", default="paper-fig5",
-                     help="built-in name or TOML path (default paper-fig5: the paper with a "
-                          "load-aware edge LLM)")
+                     help=f"built-in scenario ({scenarios}) or a TOML file (default "
+                          "paper-fig5: the paper with a load-aware edge LLM)")
     rep.add_argument("--root-seed", type=_nonneg_int, default=0, help="seeds every run")
     rep.add_argument("--sweep-decider", default="oracle",
-                     help="decider of the delay panels d-f (default: the exact oracle)")
+                     help=f"decider of the delay panels d-f: one of {decider_names} "
+                          "(default: the exact oracle)")
     rep.add_argument("--executor", choices=["process", "serial", "dask", "ray"],
                      default="process", help="where runs execute (dask/ray: optional extras)")
     rep.add_argument("--workers", type=_pos_int, default=None,
@@ -397,8 +404,8 @@ def simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     created = args.out is not None and not Path(args.out).exists()
-    _check_out(args, is_dqn, scenario)  # before any work (models load below)
     try:
+        _check_out(args, is_dqn, scenario)  # before any work (models load below)
         if is_dqn:
             decider = _make_dqn(args)
         else:

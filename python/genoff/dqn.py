@@ -745,6 +745,7 @@ class DQNDecider(Decider):
         if meta.get("format_version") != _FORMAT_VERSION:
             raise ValueError(f"{js}: unsupported checkpoint format_version "
                              f"{meta.get('format_version')!r} (expected {_FORMAT_VERSION})")
+        _check_meta(meta, js)
         data = pt.read_bytes()
         if hashlib.sha256(data).hexdigest() != meta.get("weights_sha256"):
             raise ValueError(f"{pt} does not match {js} (SHA-256 differs): the pair was not "
@@ -752,7 +753,10 @@ class DQNDecider(Decider):
         hp = dict(meta["hyperparameters"])
         if device is not None:
             hp["device"] = device
-        self = cls(**hp)
+        try:
+            self = cls(**hp)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{js}: bad hyperparameters: {e}") from None
         torch = self._torch
         state = torch.load(pt, map_location=self._device, weights_only=True)
         self.q_net.load_state_dict(state["q_net"])
@@ -764,13 +768,37 @@ class DQNDecider(Decider):
             if n:
                 self.buffer.add_batch(b["obs"], b["action"], b["reward"], b["next_obs"], b["done"])
         c = meta["counters"]
-        self.num_decisions = int(c["num_decisions"])
-        self.num_transitions = int(c["num_transitions"])
-        self.num_updates = int(c["num_updates"])
-        self.last_loss = float(c["last_loss"])
-        self._rng_seed = int(meta["rng_seed"])
-        self._rng.bit_generator.state = meta["rng_state"]
+        try:
+            self.num_decisions = int(c["num_decisions"])
+            self.num_transitions = int(c["num_transitions"])
+            self.num_updates = int(c["num_updates"])
+            self.last_loss = float(c["last_loss"])
+            self._rng_seed = int(meta["rng_seed"])
+            self._rng.bit_generator.state = meta["rng_state"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"{js}: bad counters or generator state ({type(e).__name__}: "
+                             f"{e})") from None
         return self
+
+
+_META_FIELDS = {"hyperparameters": dict, "counters": dict, "rng_state": dict, "rng_seed": int,
+                "weights_sha256": str}
+_COUNTERS = ("num_decisions", "num_transitions", "num_updates", "last_loss")
+
+
+def _check_meta(meta: dict, js: Path) -> None:
+    """``ValueError`` naming the checkpoint file and every missing or mistyped field."""
+    missing = [k for k in _META_FIELDS if k not in meta]
+    if isinstance(meta.get("counters"), dict):
+        missing += [f"counters.{k}" for k in _COUNTERS if k not in meta["counters"]]
+    if missing:
+        raise ValueError(f"{js} is not a complete genoff DQN checkpoint: missing "
+                         f"{', '.join(missing)}")
+    wrong = [k for k, t in _META_FIELDS.items()
+             if not isinstance(meta[k], t) or isinstance(meta[k], bool)]
+    if wrong:
+        raise ValueError(f"{js} is not a valid genoff DQN checkpoint: "
+                         f"{', '.join(wrong)} of the wrong type")
 
 
 # -- evaluation -----------------------------------------------------------------------------
