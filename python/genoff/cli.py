@@ -421,8 +421,9 @@ def simulate(args: argparse.Namespace) -> int:
         else:
             decider = deciders.make_decider(args.decider, **_icl_kwargs(args))
     except BaseException:
-        if created and not any(Path(args.out).iterdir()):
-            Path(args.out).rmdir()  # leave no empty folder behind a failed start
+        out = Path(args.out) if created else None
+        if out is not None and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # leave no empty folder behind a failed start
         raise
     checkpoint = None
     if args.out is not None and decider.resumable:
