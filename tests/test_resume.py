@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from genoff import experiments
 from genoff import reproduce as rp
 from genoff.cli import RESUME_DIR, main
@@ -262,7 +261,7 @@ def _decider(name: str) -> Decider:
 def test_run_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch, name):
     scenario = experiments.load_scenario("paper").with_overrides(
         {"layout.users_per_cell": 4, "scheduler.num_tti": 100})
-    kw = dict(steps=8, seed=5, n_threads=1)
+    kw = {"steps": 8, "seed": 5, "n_threads": 1}
     full = experiments.run(scenario, _decider(name), **kw)
     ckpt = tmp_path / "ckpt"
     for stop_at in (3, 6):  # interrupted twice, mid-slot (a hard stop)
