@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import os
 
+# Offline: models load from the installed packages only (set before anything imports
+# huggingface_hub; an explicit HF_HUB_OFFLINE=0 in the environment wins).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings

@@ -195,3 +195,64 @@ def test_version_and_help(capsys):
     for opt in ("--scenario", "--decider", "--steps", "--users", "--mode", "--set", "--seed",
                 "--out", "--force", "--threads", "--no-progress"):
         assert opt in help_text
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["simulate", "--steps", "abc"], "--steps"),
+        (["simulate", "--users", "1.5"], "--users"),
+        (["simulate", "--seed", "x"], "--seed"),
+        (["simulate", "--threads", ""], "--threads"),
+        (["simulate", "--checkpoint-every", "soon"], "--checkpoint-every"),
+        (["reproduce", "--out", "o", "--seeds", "two"], "--seeds"),
+        (["demo", "--tti", "many"], "--tti"),
+        (["profile-llm", "--model", "m", "--repeats", "3x"], "--repeats"),
+    ],
+)
+def test_bad_numbers_name_the_option_not_a_parser_function(capsys, argv, option):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected " in err, err
+    assert "invalid" not in err and "_int" not in err and "_float" not in err
+
+
+def test_scenario_directory_is_named_as_one(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["simulate", "--scenario", str(tmp_path), "--steps", "1", *FAST])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is a directory" in err and "no such file" not in err
+
+
+def test_help_lists_every_decider_and_builtin_scenario(capsys):
+    from genoff.deciders import DECIDERS
+    from genoff.scenario import list_scenarios
+
+    for command in ("simulate", "reproduce"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())  # unwrap argparse's lines
+        for name in list_scenarios():
+            assert name in text, (command, name)
+        if command == "simulate":
+            for name in DECIDERS:
+                assert name in text, name
+
+
+def test_readme_documents_every_decider_scenario_and_column():
+    """The README's lists can't drift from the registry, the built-ins and the table."""
+    from pathlib import Path
+
+    from genoff.deciders import DECIDERS
+    from genoff.experiments import run
+    from genoff.scenario import list_scenarios
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in list(DECIDERS) + list_scenarios():
+        assert f"`{name}`" in readme, name
+    table = run("paper", "oracle", steps=1, n_threads=1).table
+    for column in table.columns:
+        assert f"`{column}`" in readme, column

@@ -480,3 +480,38 @@ def test_cli_simulate_dqn(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--decider", "oracle", "--extra-features", "--steps", "1"])
     assert "apply to --decider dqn only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field", ["rng_seed", "rng_state", "counters", "hyperparameters",
+                                   "weights_sha256", "counters.num_updates"])
+def test_checkpoint_json_missing_a_field_names_the_file_and_the_field(tmp_path, capsys, field):
+    _, js = DQNDecider(seed=0).save(tmp_path / "d")
+    meta = json.loads(js.read_text())
+    if "." in field:
+        del meta["counters"][field.split(".")[1]]
+    else:
+        del meta[field]
+    js.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"{js}.*missing .*{field}"):
+        DQNDecider.load(js)
+    from genoff.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["simulate", "--decider", "dqn", "--dqn-checkpoint", str(js), "--steps", "1",
+              "--users", "2", "--no-progress"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert str(js) in err and field in err and err.count("\n") == 1
+
+
+def test_checkpoint_json_with_wrong_types_is_a_clean_error(tmp_path):
+    _, js = DQNDecider(seed=0).save(tmp_path / "d")
+    meta = json.loads(js.read_text())
+    meta["hyperparameters"]["lr"] = "fast"
+    js.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"{js}.*lr"):
+        DQNDecider.load(js)
+    meta["hyperparameters"] = [1, 2]
+    js.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=f"{js}.*hyperparameters"):
+        DQNDecider.load(js)

@@ -237,3 +237,34 @@ def test_load_aware_edge_in_env(scenario):
         assert at_edge["t_gen_s"] == pytest.approx(
             edge.ttft_s * load + n * edge.tpot_s * load, rel=1e-9
         )
+
+
+def test_import_genoff_registers_the_env_without_heavy_imports():
+    # As Gymnasium packages do: `import genoff` registers the id (no torch, no env module
+    # until gym.make), with a TimeLimit equal to the environment's own episode length.
+    code = (
+        "import sys\n"
+        "import gymnasium as gym\n"
+        "import genoff\n"
+        "assert 'torch' not in sys.modules and 'genoff.env' not in sys.modules\n"
+        "spec = gym.spec('genoff/Offload-v0')\n"
+        "env = gym.make('genoff/Offload-v0', n_threads=1)\n"
+        "env.reset(seed=0)\n"
+        "n, done = 0, False\n"
+        "while not done:\n"
+        "    _, _, term, trunc, _ = env.step(0)\n"
+        "    n += 1\n"
+        "    done = term or trunc\n"
+        "u = env.unwrapped\n"
+        "print(spec.max_episode_steps, u.episode_steps, n, u._slot == u.slots_per_episode)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # the env truncated itself on the very step where the TimeLimit would
+    assert proc.stdout.split() == ["1000", "1000", "1000", "True"]
+
+
+def test_episode_steps_follow_slots_and_users(scenario):
+    env = _env(scenario, slots_per_episode=3)
+    assert env.episode_steps == 3 * scenario.num_users

@@ -246,3 +246,40 @@ def test_write_results_into_a_file_path_fails(results, tmp_path):
     with pytest.raises(ValueError, match="must be a folder"):
         write_results(results["local"], f)
     assert f.read_text() == "x"
+
+
+# -- names in the Python API --------------------------------------------------------------
+
+
+def test_run_takes_scenario_and_decider_names():
+    r = run("paper", "oracle", steps=2, n_threads=1)
+    assert r.meta["scenario"]["name"] == "paper" and r.meta["decider"]["name"] == "oracle"
+    assert len(r.table) == 2 * load_scenario("paper").num_users
+    assert r.summary["regret"] == 0.0
+
+
+def test_a_name_gives_the_run_of_the_object_it_names(scenario, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(scenario.to_toml())
+    by_name = run(path, "dqn", steps=2, seed=3, n_threads=1)
+    by_object = run(scenario, deciders.make_decider("dqn", seed=3), steps=2, seed=3,
+                    n_threads=1)
+    pd.testing.assert_frame_equal(by_name.table, by_object.table, check_exact=True)
+    # the DQN made from a name is seeded by the run's seed: the same run twice
+    again = run(path, "dqn", steps=2, seed=3, n_threads=1)
+    pd.testing.assert_frame_equal(by_name.table, again.table, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "scenario, decider, exc, match",
+    [
+        ("nope", "oracle", ValueError, "unknown scenario 'nope'"),
+        ("paper", "nope", ValueError, "decider must be one of .*'nope'"),
+        (5, "oracle", TypeError, "scenario must be a Scenario, a built-in scenario name"),
+        ("paper", 5, TypeError, "decider must be a Decider or a decider name"),
+        ("paper", deciders.Oracle, TypeError, "decider must be a Decider"),
+    ],
+)
+def test_run_rejects_bad_names_and_types(scenario, decider, exc, match):
+    with pytest.raises(exc, match=match):
+        run(scenario, decider, steps=1, n_threads=1)

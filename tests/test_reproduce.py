@@ -181,6 +181,48 @@ def test_rerun_is_a_resume_that_runs_nothing(quick, tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(t, tables[p], check_exact=True)
 
 
+# -- the same command twice gives the same tables ------------------------------------------
+
+_WALL = ["wall_time_s", "wall_time_per_step_s"]
+
+
+def test_quick_twice_in_fresh_processes_gives_identical_tables(quick, tmp_path):
+    """`genoff reproduce --quick` again, in a fresh interpreter (and fresh worker processes):
+    every table, every decider (ICL, DQN, oracle) identical to the first call's."""
+    again = tmp_path / "again"
+    proc = subprocess.run([sys.executable, "-m", "genoff", "reproduce", "--quick", "--out",
+                           str(again), "--no-progress"], capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    _assert_same_tables(quick, again, rp.PANELS)
+    first = pd.read_parquet(quick / "runs.parquet").drop(columns=_WALL, errors="ignore")
+    second = pd.read_parquet(again / "runs.parquet").drop(columns=_WALL, errors="ignore")
+    assert set(first["decider"]) >= {"icl", "icl-latest", "icl-noexplore", "dqn", "oracle"}
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    for key in first["key"]:
+        a = pd.read_parquet(quick / RUNS_DIR / f"{key}.parquet")
+        b = pd.read_parquet(again / RUNS_DIR / f"{key}.parquet")
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+_DQN_WEIGHTS = """
+import hashlib
+from genoff.sweeps import RunSpec
+_, d = RunSpec("paper", decider="dqn", seed=2440950710608614359).build()
+print(d.seed, hashlib.sha256(b"".join(t.numpy().tobytes()
+                                       for t in d.q_net.state_dict().values())).hexdigest())
+"""
+
+
+def test_a_dqn_run_starts_from_the_same_weights_in_every_process():
+    # The cause of issue 11's irreproducible DQN rewards: sweeps built the DQN without a
+    # seed, so its initial weights came from fresh OS entropy in each worker process.
+    outs = {subprocess.run([sys.executable, "-c", _DQN_WEIGHTS], capture_output=True,
+                           text=True, timeout=300, check=True).stdout for _ in range(2)}
+    assert len(outs) == 1
+    assert outs.pop().split()[0] == "2440950710608614359"  # the spec's seed, as simulate's
+
+
 # -- executors ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value"]
+__all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value", "writable_folder"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -92,3 +92,23 @@ def toml_value(text: str):
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def writable_folder(path: str | os.PathLike, what: str = "out") -> Path:
+    """Create folder ``path`` (and its parents) if needed and check that files can be written
+    into it, before any work is done: ``ValueError`` naming ``what`` when it is a file, cannot
+    be created or is not writable."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{what} must be a folder, but {path} is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{what}: cannot create the folder {path} ({e.strerror or e})") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".genoff-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"{what}: cannot write into {path} ({e.strerror or e})") from None
+    return path

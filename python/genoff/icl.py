@@ -513,6 +513,7 @@ class ICLDecider(Decider):
     """
 
     name = "icl"
+    resumable = True
 
     def __init__(
         self,
@@ -655,6 +656,33 @@ class ICLDecider(Decider):
             self.pool.add(
                 kw, DECISIONS[int(bool(offload[i]))], float(outcome.reward[i]), bool(outcome.violated[i])
             )
+
+    # -- resuming a run (genoff.experiments.run with a checkpoint) ------------------------
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """Write the pool, the exploration generator, the counters and the current prefix's
+        scores (so a resumed slot scores the same batches) into ``folder/icl.json``."""
+        cache = [[q, [float(v) for v in row]] for (prefix, q), row in self._cache.items()
+                 if prefix == self._cache_prefix]
+        state = {
+            "pool": self.pool.to_dict(),
+            "rng_state": self._rng.bit_generator.state,
+            "stats": dict(self.stats),
+            "cache_prefix": self._cache_prefix,
+            "cache": cache,
+        }
+        (Path(folder) / "icl.json").write_text(json.dumps(state), encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        """Restore what :meth:`save_state` wrote."""
+        state = json.loads((Path(folder) / "icl.json").read_text(encoding="utf-8"))
+        kinds = {"prioritized": PrioritizedPool, "latest": LatestPool}
+        self.pool = kinds[state["pool"]["kind"]].from_dict(state["pool"])
+        self._rng.bit_generator.state = state["rng_state"]
+        self.stats = dict(state["stats"])
+        prefix = state["cache_prefix"]
+        self._cache_prefix = prefix
+        self._cache = {(prefix, q): np.asarray(row, dtype=np.float64)
+                       for q, row in state["cache"]}
 
     def config(self) -> dict:
         return {

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._io import atomic_write, atomic_write_text, write_table
+from genoff._io import atomic_write, atomic_write_text, writable_folder, write_table
 from genoff.compare import MAX_FALLBACK_SHARE, fallback_share
 from genoff.deciders import LLM_DECIDERS
 from genoff.sweeps import RunSpec, _replica_seeds, check_executor, expand_grid, run_sweep
@@ -844,6 +844,20 @@ def _check_out(out: Path, settings: Settings, force: bool) -> None:
         )
 
 
+def _panels_done(out: Path, settings: Settings) -> list[str]:
+    """Panels whose figures and tables ``out`` holds from a call with ``settings``."""
+    try:
+        state = json.loads((out / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(state, dict) or state.get("settings") != settings.to_dict():
+        return []
+    done = state.get("panels_done")
+    if done is None:  # written before panels_done existed: the panels of a finished call
+        done = state.get("panels", []) if state.get("status") == "done" else []
+    return [p for p in PANELS if p in done and (out / f"fig5{p}.parquet").is_file()]
+
+
 def reproduce(
     out: str | os.PathLike,
     *,
@@ -891,32 +905,42 @@ def reproduce(
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, but {out} is a file")
     _check_out(out, settings, force)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_folder(out, "out")
+
+    # Panels this folder already holds with these settings (an earlier call with other
+    # --panels): their files stay as they are, and the report and runs.* cover them too.
+    from genoff.sweeps import RUNS_DIR, read_run
+
+    earlier = [p for p in _panels_done(out, settings) if p not in panels]
+    specs_by_panel = {p: panel_specs(settings, p) for p in PANELS if p in panels or p in earlier}
+    for p in earlier:
+        if not all((out / RUNS_DIR / f"{s.key}.parquet").is_file()
+                   for ss in specs_by_panel[p].values() for s in ss):
+            del specs_by_panel[p]  # its runs are gone: leave it out rather than rerun it
+    earlier = [p for p in earlier if p in specs_by_panel]
+    reported = [p for p in PANELS if p in specs_by_panel]
 
     def save_state(extra: Mapping[str, Any]) -> None:
         state = {**_metadata(settings, None), "panels": panels, **extra}
         atomic_write_text(out / SETTINGS_FILE, json.dumps(state, indent=2) + "\n")
 
-    save_state({"status": "running"})
-    specs_by_panel = {p: panel_specs(settings, p) for p in panels}
-    all_specs = [s for p in panels for ss in specs_by_panel[p].values() for s in ss]
+    save_state({"status": "running", "panels_done": earlier})
+    all_specs = [s for p in reported for ss in specs_by_panel[p].values() for s in ss]
     summary = run_sweep(all_specs, out, executor=executor, workers=workers,
                         address=address, n_threads_per_run=1, progress=progress)
     summary = summary.drop_duplicates("key").reset_index(drop=True)
     summaries = {r["key"]: r for r in summary.to_dict("records")}
     in_panels = {}
-    for p in panels:
+    for p in reported:
         for ss in specs_by_panel[p].values():
             for s in ss:
                 in_panels.setdefault(s.key, []).append(p)
     summary.insert(1, "panels", [",".join(dict.fromkeys(in_panels[k])) for k in summary["key"]])
 
-    from genoff.sweeps import RUNS_DIR, read_run
-
     runs: dict[str, pd.DataFrame] = {}
     llm_stats: dict[str, dict[str, int]] = {}
     not_measured: dict[str, float] = {}  # series label -> share of fallback decisions
-    for p in panels:
+    for p in reported:
         if p in ("a", "b", "c"):
             for label, ss in specs_by_panel[p].items():
                 for s in ss:
@@ -931,7 +955,7 @@ def reproduce(
                         share = fallback_share(meta.get("decider_stats"))
                         if share > MAX_FALLBACK_SHARE:
                             not_measured[label] = max(share, not_measured.get(label, 0.0))
-    both = {p: _panel_tables(p, settings, runs, summaries) for p in panels}
+    both = {p: _panel_tables(p, settings, runs, summaries) for p in reported}
     tables = {p: t for p, (t, _) in both.items()}
     trends = check_trends(tables, not_measured=list(not_measured))
     files: list[Path] = []
@@ -946,7 +970,8 @@ def reproduce(
               + _not_measured_lines(not_measured))
     atomic_write_text(out / "report.md", report + "\n")
     files.append(out / "report.md")
-    save_state({"status": "done", "wall_time_s": wall, "executor": ex_name,
+    save_state({"status": "done", "panels_done": reported, "wall_time_s": wall,
+                "executor": ex_name,
                 "trends": [asdict(t) for t in trends], "icl_stats": llm_stats})
     files.append(out / SETTINGS_FILE)
     return ReproduceResult(tables, summary, trends, files, wall, not_measured)

