@@ -38,7 +38,8 @@ def _readme_lines() -> list[str]:
 def test_ci_runs_exactly_the_readme_lines():
     lines = _readme_lines()
     assert len(lines) == 2
-    assert "genoff install-model" in lines[0] and "genoff simulate" in lines[0]
+    assert "genoff install-model" in lines[0] and "genoff compare" in lines[0]
+    assert "llm-prior" in lines[0]  # the main job: the recommended LLM decider
     assert "--no-deps" not in " ".join(lines) and "HF_HUB_OFFLINE" not in " ".join(lines)
     assert lines[1].endswith("python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text()
