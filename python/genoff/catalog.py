@@ -1,6 +1,6 @@
 """LLM catalog: generation timing (TTFT, TPOT) and quality of models, with sources.
 
-The packaged catalog (``genoff/data/catalog.toml``) holds the models of SPEC Sec. 3 and the
+The packaged catalog (``genoff/data/catalog.toml``) holds the models of the paper's Sec. IV and the
 paper's four edge + cloud combinations (Fig. 5(d)-(f)), plus a few accelerators for
 roofline estimates. Every number carries a ``source``; numbers the paper does not give are
 marked ``estimated`` and their source says how they were estimated:

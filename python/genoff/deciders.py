@@ -13,7 +13,7 @@ The interface (:class:`Decider`) is deliberately small:
   counters): :func:`genoff.experiments.run` checkpoints with them, ``genoff simulate
   --resume`` continues from them.
 
-``Oracle`` is the exact best decision (SPEC Sec. 1); ``AlwaysLocal``, ``AlwaysOffload`` and
+``Oracle`` is the exact best decision (RB allocation does not depend on the decisions); ``AlwaysLocal``, ``AlwaysOffload`` and
 ``Random`` are reference points. The in-context-learning and DQN deciders implement the
 same interface.
 """

@@ -1,7 +1,7 @@
 """Runs: a scenario x a decider -> a per-request table, its summary, and files on disk.
 
 :func:`run` simulates ``steps`` time slots. Each slot every user issues its requests
-(SPEC Sec. 2), the decider decides them in one batch, the core evaluates the decisions
+(paper Sec. III: one batch per slot), the decider decides them in one batch, the core evaluates the decisions
 (eq. 1-10), the decider observes the outcomes, and the oracle's best decisions are evaluated
 alongside for regret. Users are dropped once per run; in ``analytic`` mode their capacities
 ``C`` come from one full-buffer PF run of ``scheduler.num_tti`` TTIs, in ``tti`` mode every

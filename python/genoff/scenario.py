@@ -2,7 +2,7 @@
 
 A :class:`Scenario` has one frozen dataclass per section (``layout``, ``channel``,
 ``radio``, ``scheduler``, ``tasks``, ``llm``, ``reward``, ``transmission``). The field
-defaults are the defaults of SPEC Sec. 3 (the paper's setting), so a TOML file only needs
+defaults are the paper's setting (Sec. IV-A; sources in the packaged TOML files), so a TOML file only needs
 the fields it changes::
 
     name = "dense"
@@ -372,7 +372,7 @@ class RadioConfig(_Section):
 
 @dataclass(frozen=True)
 class SchedulerConfig(_Section):
-    """Proportional-fair scheduler (SPEC Sec. 1).
+    """Proportional-fair scheduler (Sionna PFSchedulerSUMIMO semantics; README "Use the core").
 
     Attributes:
         beta: forgetting factor of the PF average, in (0, 1) (0.98: a 50-TTI window).
@@ -577,7 +577,7 @@ class LLMConfig(_Section):
 
 @dataclass(frozen=True)
 class RewardConfig(_Section):
-    """Reward (eq. 10) and backhaul (eq. 1); the paper gives no values (SPEC Sec. 3).
+    """Reward (eq. 10) and backhaul (eq. 1); the paper gives no values (documented assumptions).
 
     Attributes:
         target_s: T_target (s), > 0.
@@ -600,7 +600,7 @@ class RewardConfig(_Section):
 
 @dataclass(frozen=True)
 class TransmissionConfig(_Section):
-    """How the link capacity of eq. (1) is obtained (SPEC Sec. 1).
+    """How the transmission delay of eq. (1) is obtained.
 
     Attributes:
         mode: ``"analytic"`` (the paper: long-run PF throughput of a W-TTI full-buffer run)
@@ -858,7 +858,7 @@ def _read_toml(text: str, where: str) -> dict[str, Any]:
 def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     """Load a built-in scenario by name (``"paper"``, ``"3gpp-57"``) or a TOML file.
 
-    Fields the file leaves out take the defaults of SPEC Sec. 3; a file without ``name``
+    Fields the file leaves out take the paper's defaults; a file without ``name``
     is named after its stem. Raises ``ValueError`` for an unknown name or a missing file,
     invalid TOML, unknown fields and bad values (naming the dotted field), ``TypeError``
     for values of the wrong type.

@@ -7,7 +7,8 @@
   step's contents through finite buffers under PF and measures each delivery time.
 * :class:`Evaluator` turns requests + decisions into delays and rewards (eq. 1, 3, 4, 4e,
   10) through :func:`genoff.core.evaluate`, including the optional load-aware edge.
-* :meth:`Evaluator.oracle` is the exact best decision of a step (SPEC Sec. 1).
+* :meth:`Evaluator.oracle` is the exact best decision of a step (RB allocation does not depend on the
+  decisions, so each request's two rewards can be compared; README "Simulate").
 
 Load-aware edge (beyond the paper, off by default): when the edge server serves ``n``
 requests of a step at once (batching), its times grow linearly with the extra load::

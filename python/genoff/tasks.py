@@ -1,6 +1,6 @@
 """Generation tasks: service types, quality requirements, output sizes and arrivals.
 
-Every user issues ``requests_per_step`` requests per time slot (SPEC Sec. 2: a step is one
+Every user issues ``requests_per_step`` requests per time slot (paper Sec. III: a step is one
 batch). Each request has
 
 * a **service type** (paper Sec. IV-A): regular tasks (``chatting``, ``translation``,
