@@ -158,7 +158,8 @@ def test_report_lists_panels_trends_and_oracle_values(quick):
     assert "## ICL decisions" in report
     stats = json.loads((quick / "reproduce.json").read_text())["icl_stats"]
     sz = rp.QUICK_SIZES
-    assert set(stats) == {f"{d} (SmolLM2-135M (embedded))" for d in rp._ICL_VARIANTS}
+    assert set(stats) == {f"{d} (SmolLM2-135M (embedded))"
+                          for d in (*rp._ICL_VARIANTS, "llm-prior")}
     for st in stats.values():
         assert st["decisions"] == sz.learn_seeds * sz.learn_steps * sz.learn_users
         assert st["llm_decisions"] > 0 and st["fallbacks"] == 0

@@ -113,8 +113,8 @@ def _interrupt(cmd: list[str], out: Path, sig: int, rng: np.random.Generator,
         if proc.poll() is None:  # pragma: no cover - a hang: don't leave it running
             proc.kill()
             proc.wait()
-    if proc.returncode == 0:
-        return None
+    if proc.returncode == 0 or ("wrote " in stdout and "interrupted" not in stderr):
+        return None  # finished (a signal after the run's end is not an interruption)
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
@@ -173,7 +173,7 @@ def _assert_same_run(out: Path, ref: Path, decider: str) -> None:
     [
         ("oracle", 150, [signal.SIGKILL, signal.SIGINT]),
         ("random", 150, [signal.SIGINT, signal.SIGKILL]),
-        ("dqn", 40, [signal.SIGINT, signal.SIGKILL, signal.SIGINT]),
+        ("dqn", 400, [signal.SIGINT, signal.SIGKILL, signal.SIGINT]),
     ],
 )
 def test_interrupt_at_random_points_then_resume_gives_the_uninterrupted_run(

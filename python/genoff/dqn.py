@@ -854,6 +854,9 @@ def _read_meta(js: Path) -> dict:
     c = meta["counters"]
     if not isinstance(c, dict):
         raise bad("counters", "an object", c)
+    for key in (*_COUNTERS, "last_loss"):
+        if key not in c:
+            raise ValueError(f"{js}: the field 'counters.{key}' is missing")
     for key in _COUNTERS:
         if not _is_int(c.get(key)) or not 0 <= c[key] < 2**62:
             raise bad(f"counters.{key}", "an integer in [0, 2^62)", c.get(key))
