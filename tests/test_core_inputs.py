@@ -167,3 +167,12 @@ def test_demo_reports_the_threads_it_was_given_and_checks_sizes(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "genoff demo: error:" in err and "tti" in err and "Traceback" not in err
+
+
+def test_rayleigh_power_with_an_empty_axis_and_huge_others_is_refused():
+    """An empty output whose strides would overflow (8 bytes x the trailing axes): found by
+    the fuzz campaign under UBSan (signed overflow inside pybind11's stride computation)."""
+    for args in ((0, 2**62, 1, 1), (0, 1, 2**61, 2)):
+        with pytest.raises(ValueError, match="too large for one array"):
+            core.rayleigh_power(*args, seed=1)
+    assert core.rayleigh_power(2**33, 2, 1, 0, seed=1).shape == (2**33, 2, 1, 0)

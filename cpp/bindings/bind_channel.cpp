@@ -90,13 +90,16 @@ void bind_channel(py::module_& m) {
         const index_t num_cell = as_count(num_cell_arg, "num_cell");
         const index_t num_rb = as_count(num_rb_arg, "num_rb");
         const index_t first_tti = as_count(first_tti_arg, "first_tti");
-        // The output's size must be representable (NumPy would say "array is too big").
+        // The output's size and its strides (8 bytes times the trailing dimensions, computed
+        // by pybind11 even for an empty array) must be representable.
         index_t size = 8;
-        const bool empty = num_tti == 0 || num_ue == 0 || num_cell == 0 || num_rb == 0;
-        for (const index_t d : {num_tti, num_ue, num_cell, num_rb}) {
-          if (!empty && __builtin_mul_overflow(size, d, &size)) {
+        for (const index_t d : {num_rb, num_cell, num_ue}) {  // the strides, last axis first
+          if (__builtin_mul_overflow(size, d, &size)) {
             throw py::value_error("num_tti * num_ue * num_cell * num_rb is too large for one array");
           }
+        }
+        if (__builtin_mul_overflow(size, num_tti, &size)) {
+          throw py::value_error("num_tti * num_ue * num_cell * num_rb is too large for one array");
         }
         py::array_t<double> out({py::ssize_t(num_tti), py::ssize_t(num_ue), py::ssize_t(num_cell),
                                  py::ssize_t(num_rb)});
