@@ -700,51 +700,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from genoff import demo
+
+    print(demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed, n_threads=args.threads))
+    return 0
+
+
+#: What each command reports as one ``genoff <command>: error: ...`` line with exit status 2
+#: (bad values, unknown names, missing extras, unusable files and folders).
+_USER_ERRORS = (ValueError, TypeError, KeyError, ImportError, OSError)
+
+
+def _one_line(e: BaseException) -> str:
+    """The first line of an error's message (``str(KeyError)`` is a repr: its message is
+    used instead; transformers' messages run over several lines)."""
+    msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    return (msg.strip().splitlines() or [type(e).__name__])[0]
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "simulate":
-        try:
-            return simulate(args)
-        except (ValueError, TypeError, KeyError, OSError, ModuleNotFoundError) as e:
-            # str(KeyError) is the repr of its message: print the message itself.
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            parser.exit(2, f"genoff simulate: error: {msg}\n")
-        except KeyboardInterrupt:  # outside the run: loading a model, writing
-            print("\n" + _interrupted_line(args), file=sys.stderr)
-            return 130
-    if args.command == "reproduce":
-        try:
-            return reproduce(args)
-        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            parser.exit(2, f"genoff reproduce: error: {msg}\n")
-    if args.command == "compare":
-        try:
-            return compare(args)
-        except (ValueError, TypeError, KeyError, ImportError, OSError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            parser.exit(2, f"genoff compare: error: {msg}\n")
-    if args.command == "profile-llm":
-        try:
-            return profile_llm(args)
-        except (ValueError, TypeError, FileExistsError, OSError, ModuleNotFoundError) as e:
-            # First line only: transformers' messages run over several lines.
-            msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            parser.exit(2, f"genoff profile-llm: error: {msg}\n")
-            parser.exit(2, f"genoff profile-llm: error: {e}\n")
-    if args.command == "install-model":
-        return install_model(args)
-    if args.command == "demo":
-        from genoff import demo
-
-        try:
-            text = demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed,
-                            n_threads=args.threads)
-        except (ValueError, TypeError) as e:  # e.g. --tti or --seed beyond the core's 2**64
-            parser.exit(2, f"genoff demo: error: {e}\n")
-        print(text)
-    return 0
+    command = {"simulate": simulate, "reproduce": reproduce, "compare": compare,
+               "profile-llm": profile_llm, "install-model": install_model, "demo": _demo}
+    try:
+        return command[args.command](args)
+    except _USER_ERRORS as e:
+        parser.exit(2, f"genoff {args.command}: error: {_one_line(e)}\n")
+    except KeyboardInterrupt:
+        if args.command != "simulate":  # reproduce and compare say how to resume themselves
+            raise
+        print("\n" + _interrupted_line(args), file=sys.stderr)  # loading a model, writing
+        return 130
 
 
 if __name__ == "__main__":
