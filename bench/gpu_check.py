@@ -9,7 +9,7 @@ On a CUDA machine without internet this builds a model with Llama-3-8B's configu
   one batched pass on the prefix's key/value cache (``genoff.llm.TransformersBackend``);
 * naive: one ``generate`` call per request with the full prompt.
 
-The prompts are genoff's real ICL prompts (``genoff.icl.PromptBuilder``) with a pool of 15
+The prompts are genoff's real ICL prompts (``genoff.deciders.icl.PromptBuilder``) with a pool of 15
 examples. Random weights make the decisions meaningless; only the timing is measured. The
 tokenizer is the embedded SmolLM2's (no download); its ids fit the 128256-entry vocabulary.
 
@@ -30,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))  # source tree, no build needed
 
-from genoff.icl import DECISIONS, PrioritizedPool, PromptBuilder  # noqa: E402
+from genoff.deciders.icl import DECISIONS, PrioritizedPool, PromptBuilder  # noqa: E402
 from genoff.llm.hf import TransformersBackend  # noqa: E402
-from genoff.tasks import SERVICE_TYPES, Requests  # noqa: E402
+from genoff.world.tasks import SERVICE_TYPES, Requests  # noqa: E402
 
 LLAMA3_8B = dict(
     vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,

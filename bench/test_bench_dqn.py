@@ -4,7 +4,7 @@ Both learn on the same environment, ``gym.make("genoff/Offload-v0", scenario="pa
 n_threads=1)`` (paper scenario: 20 users, W = 1000 TTIs, 50 slots = 1000 steps per
 episode), and are evaluated the same way: every EVAL_EVERY environment steps the greedy
 policy runs EVAL_EPISODES episodes of EVAL_SLOTS slots reset with seeds EVAL_SEED,
-EVAL_SEED + 1, ... (:func:`genoff.dqn.evaluate_policy`); its mean reward is compared with the
+EVAL_SEED + 1, ... (:func:`genoff.deciders.dqn.evaluate_policy`); its mean reward is compared with the
 oracle's on the same requests. The time to 95 % is the wall time from the start of
 ``train`` / ``learn`` (first environment reset included, construction excluded) to the
 first evaluation at >= 95 %, with the evaluations' own time excluded.
@@ -34,8 +34,8 @@ import time
 
 import gymnasium as gym
 
-import genoff.env  # noqa: F401  (registers genoff/Offload-v0)
-from genoff.dqn import DQNDecider, evaluate_policy
+import genoff.envs.offload  # noqa: F401  (registers genoff/Offload-v0)
+from genoff.deciders.dqn import DQNDecider, evaluate_policy
 
 SEEDS = (0, 1, 2, 3, 4)
 EVAL_EVERY = 100

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genoff.icl import DECISIONS, PrioritizedPool, PromptBuilder
-from genoff.tasks import SERVICE_TYPES
+from genoff.deciders.icl import DECISIONS, PrioritizedPool, PromptBuilder
+from genoff.world.tasks import SERVICE_TYPES
 
 USERS = 20
 CANDIDATES = [" " + d for d in DECISIONS]

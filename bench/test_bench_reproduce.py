@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 
 import pandas as pd
-from genoff import reproduce as rp
-from genoff.sweeps import RUNS_DIR, read_run
+from genoff import fig5 as rp
+from genoff.experiments.sweep import RUNS_DIR, read_run
 
 TARGET_S = 600.0
 

@@ -9,10 +9,10 @@ import pytest
 from test_icl_decider import ctx_of, make_requests, outcome
 
 from genoff import experiments
-from genoff.bandit import BanditDecider, RewardTable
+from genoff.deciders.bandit import BanditDecider, RewardTable
 from genoff.deciders import make_decider
-from genoff.icl import PromptBuilder
-from genoff.scenario import load_scenario
+from genoff.deciders.icl import PromptBuilder
+from genoff.world.scenario import load_scenario
 
 
 def _learn(d, reward_of, steps, n=30, seed=0):

@@ -1,10 +1,10 @@
-"""genoff.catalog: the packaged numbers, their sources, the paper's combinations, the roofline."""
+"""genoff.world.catalog: the packaged numbers, their sources, the paper's combinations, the roofline."""
 
 from __future__ import annotations
 
 import pytest
 
-from genoff.catalog import (
+from genoff.world.catalog import (
     HARDWARE_FIELDS,
     MODEL_FIELDS,
     Catalog,
@@ -12,8 +12,8 @@ from genoff.catalog import (
     load_catalog,
     roofline_timing,
 )
-from genoff.scenario import Scenario
-from genoff.tasks import QUALITY_PREFERRED, REGULAR
+from genoff.world.scenario import Scenario
+from genoff.world.tasks import QUALITY_PREFERRED, REGULAR
 
 PAPER_COMBINATIONS = {
     "llama3-8b+gpt-4o": ("llama3-8b", "gpt-4o"),

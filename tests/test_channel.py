@@ -1,4 +1,4 @@
-"""genoff.channel against TR 38.901 written out independently, plus layout and drop geometry."""
+"""genoff.world.channel against TR 38.901 written out independently, plus layout and drop geometry."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from genoff import channel
-from genoff.scenario import Scenario, load_scenario
+from genoff.world import channel
+from genoff.world.scenario import Scenario, load_scenario
 
 FC = 3.5  # GHz
 C = 3.0e8

@@ -229,7 +229,7 @@ def test_scenario_directory_is_named_as_one(tmp_path, capsys):
 
 def test_help_lists_every_decider_and_builtin_scenario(capsys):
     from genoff.deciders import DECIDERS
-    from genoff.scenario import list_scenarios
+    from genoff.world.scenario import list_scenarios
 
     for command in ("simulate", "reproduce"):
         with pytest.raises(SystemExit):
@@ -248,7 +248,7 @@ def test_readme_documents_every_decider_scenario_and_column():
 
     from genoff.deciders import DECIDERS
     from genoff.experiments import run
-    from genoff.scenario import list_scenarios
+    from genoff.world.scenario import list_scenarios
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in list(DECIDERS) + list_scenarios():

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from genoff import cli
-from genoff import compare as cmp
-from genoff.sweeps import RUNS_DIR
+from genoff.experiments import compare as cmp
+from genoff.experiments.sweep import RUNS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_same_requests_for_every_decider(small):
 
 def test_rerun_resumes_without_running(small, monkeypatch):
     out, _ = small
-    import genoff.sweeps as sw
+    import genoff.experiments.sweep as sw
 
     monkeypatch.setattr(sw, "_execute", lambda *a, **k: pytest.fail("ran a finished run"))
     again = cmp.compare(out, scenarios=["paper", "paper-fig5"],

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from genoff import _reference as ref
-from genoff import cli, core, demo
+from genoff import cli, core
+from genoff.sim import demo
 
 
 def _small():

@@ -1,4 +1,4 @@
-"""genoff.dqn: the DQN baseline (learning, reproducibility, checkpoints, validation), its
+"""genoff.deciders.dqn: the DQN baseline (learning, reproducibility, checkpoints, validation), its
 Gymnasium and online paths, the SB3 cross-check, and the CLI.
 
 Budget (documented in the README): on the paper scenario the DQN's greedy policy reaches
@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 import torch  # CI installs it (llm extra); these tests fail, never skip, without it
 
-import genoff.env  # noqa: F401  (registers genoff/Offload-v0)
+import genoff.envs.offload  # noqa: F401  (registers genoff/Offload-v0)
 from genoff import deciders, experiments
-from genoff.dqn import DQNDecider, evaluate_policy, online_curve
-from genoff.env import ENV_ID, OffloadEnv, observation
-from genoff.scenario import load_scenario
+from genoff.deciders.dqn import DQNDecider, evaluate_policy, online_curve
+from genoff.envs.offload import ENV_ID, OffloadEnv, observation
+from genoff.world.scenario import load_scenario
 from genoff.sim import Evaluator, Network, Radio, StepContext
-from genoff.tasks import QUALITY_PREFERRED, SERVICE_TYPES, Requests, TaskGenerator
+from genoff.world.tasks import QUALITY_PREFERRED, SERVICE_TYPES, Requests, TaskGenerator
 
 TRAIN_BUDGET = 2000
 SB3_BUDGET = 20_000
@@ -92,8 +92,8 @@ def test_registered_and_lazy():
     d = deciders.make_decider("dqn", seed=0)
     assert isinstance(d, DQNDecider) and d.name == "dqn"
     assert deciders.DQNDecider is DQNDecider
-    # Importing the deciders (and genoff.dqn itself) does not import torch.
-    code = ("import sys, genoff.deciders, genoff.dqn\n"
+    # Importing the deciders (and genoff.deciders.dqn itself) does not import torch.
+    code = ("import sys, genoff.deciders, genoff.deciders.dqn\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n"
             "print('ok')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

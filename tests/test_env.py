@@ -1,4 +1,4 @@
-"""genoff.env: the Gymnasium environment (API conformance, reproducibility, eq. 8 and 10)."""
+"""genoff.envs.offload: the Gymnasium environment (API conformance, reproducibility, eq. 8 and 10)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from genoff.catalog import load_catalog
-from genoff.env import ENV_ID, OffloadEnv
-from genoff.scenario import load_scenario
-from genoff.tasks import QUALITY_PREFERRED, SERVICE_TYPES
+from genoff.world.catalog import load_catalog
+from genoff.envs.offload import ENV_ID, OffloadEnv
+from genoff.world.scenario import load_scenario
+from genoff.world.tasks import QUALITY_PREFERRED, SERVICE_TYPES
 
 USERS = 4
 
@@ -54,7 +54,7 @@ def test_check_env_passes(scenario, extra_features, mode):
 
 
 def test_gymnasium_make():
-    import genoff.env  # noqa: F401  (registers the id)
+    import genoff.envs.offload  # noqa: F401  (registers the id)
 
     assert ENV_ID == "genoff/Offload-v0"
     env = gym.make(
@@ -74,13 +74,13 @@ def test_gymnasium_make():
 
 
 def test_registration_in_a_fresh_interpreter():
-    # Only `import genoff.env` registers the id; the module-qualified id imports it itself.
+    # Only `import genoff.envs.offload` registers the id; the module-qualified id imports it itself.
     code = (
         "import gymnasium as gym\n"
         "assert 'genoff/Offload-v0' not in gym.envs.registry\n"
-        "e = gym.make('genoff.env:genoff/Offload-v0', n_threads=1)\n"
+        "e = gym.make('genoff.envs.offload:genoff/Offload-v0', n_threads=1)\n"
         "e.reset(seed=0); e.step(0)\n"
-        "import genoff.env\n"
+        "import genoff.envs.offload\n"
         "e = gym.make('genoff/Offload-v0', n_threads=1)\n"
         "e.reset(seed=0); e.step(1)\n"
         "print('ok')\n"
@@ -246,7 +246,7 @@ def test_import_genoff_registers_the_env_without_heavy_imports():
         "import sys\n"
         "import gymnasium as gym\n"
         "import genoff\n"
-        "assert 'torch' not in sys.modules and 'genoff.env' not in sys.modules\n"
+        "assert 'torch' not in sys.modules and 'genoff.envs.offload' not in sys.modules\n"
         "spec = gym.spec('genoff/Offload-v0')\n"
         "env = gym.make('genoff/Offload-v0', n_threads=1)\n"
         "env.reset(seed=0)\n"

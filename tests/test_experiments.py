@@ -13,7 +13,7 @@ import pytest
 import genoff
 from genoff import deciders
 from genoff.experiments import RESULT_FILES, run, summarize, write_results
-from genoff.scenario import load_scenario
+from genoff.world.scenario import load_scenario
 
 STEPS = 4
 USERS = 6

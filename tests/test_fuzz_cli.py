@@ -26,9 +26,9 @@ from unittest import mock
 
 import pytest
 from genoff import experiments
-from genoff import reproduce as rp
+from genoff import fig5 as rp
 from genoff.cli import main
-from genoff.scenario import Scenario
+from genoff.world.scenario import Scenario
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -387,7 +387,7 @@ class _WouldRun(Exception):
 
 def _stand_in(specs, out_dir, **kwargs):
     from genoff.deciders import make_decider
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     assert specs and Path(out_dir).is_dir()
     # What a run does first: build its scenario (with overrides) and its decider.

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pytest
-from genoff.catalog import load_catalog
-from genoff.env import OffloadEnv
-from genoff.scenario import Scenario
+from genoff.world.catalog import load_catalog
+from genoff.envs.offload import OffloadEnv
+from genoff.world.scenario import Scenario
 from hypothesis import event, given
 from hypothesis import strategies as st
 

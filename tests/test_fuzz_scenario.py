@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from genoff.icl import PromptBuilder
-from genoff.scenario import Scenario, load_scenario
+from genoff.deciders.icl import PromptBuilder
+from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
-from genoff.tasks import TaskGenerator
+from genoff.world.tasks import TaskGenerator
 from hypothesis import event, given
 from hypothesis import strategies as st
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from genoff.icl import LatestPool, PrioritizedPool, PromptBuilder, load_pool
+from genoff.deciders.icl import LatestPool, PrioritizedPool, PromptBuilder, load_pool
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -205,7 +205,7 @@ def test_fuzz_load_pool(raw):
 
 # -- DQN checkpoints -------------------------------------------------------------------------
 torch = pytest.importorskip("torch")
-from genoff.dqn import DQNDecider
+from genoff.deciders.dqn import DQNDecider
 
 
 def _checkpoint() -> tuple[bytes, dict]:

@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # the installed package first: the script puts the source tree's python/ on sys.path
-import genoff.icl  # noqa: E402,F401
+import genoff.deciders.icl  # noqa: E402,F401
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "gpu_check.py"
 

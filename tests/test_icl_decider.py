@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from genoff.core import Evaluation
-from genoff.icl import DECISIONS, ICLDecider, LatestPool, PrioritizedPool, PromptBuilder, load_pool
+from genoff.deciders.icl import DECISIONS, ICLDecider, LatestPool, PrioritizedPool, PromptBuilder, load_pool
 from genoff.llm.base import Backend, BackendError
 from genoff.sim import StepContext
-from genoff.tasks import Requests
+from genoff.world.tasks import Requests
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -307,7 +307,7 @@ def test_default_builder_follows_the_scenarios_level_names():
 
 def test_a_four_level_scenario_runs():
     from genoff import experiments
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     sc = load_scenario("paper").with_overrides({
         "layout.users_per_cell": 4, "scheduler.num_tti": 100,
@@ -358,7 +358,7 @@ def test_config_records_the_settings():
 
 def test_short_run_with_the_embedded_model(embedded):
     from genoff import experiments
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     sc = load_scenario("paper").with_overrides(
         {"layout.users_per_cell": 5, "scheduler.num_tti": 200}

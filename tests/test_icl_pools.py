@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genoff.icl import Experience, LatestPool, PrioritizedPool, load_pool
+from genoff.deciders.icl import Experience, LatestPool, PrioritizedPool, load_pool
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genoff.icl import KEYWORD_FIELDS, PrioritizedPool, PromptBuilder
-from genoff.tasks import SERVICE_TYPES, Requests
+from genoff.deciders.icl import KEYWORD_FIELDS, PrioritizedPool, PromptBuilder
+from genoff.world.tasks import SERVICE_TYPES, Requests
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -13,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402  (the llm extra: a missing one fails, never skips)
 
-from genoff.icl import PrioritizedPool, PromptBuilder  # noqa: E402
+from genoff.deciders.icl import PrioritizedPool, PromptBuilder  # noqa: E402
 from genoff.llm.embedded import embedded_model_path  # noqa: E402
 from genoff.llm.hf import TransformersBackend  # noqa: E402
 
@@ -216,8 +216,8 @@ def test_llm_prior_decides_with_an_nf4_backend(embedded):
     """The recommended decider on a 4-bit model: a finite prior for every keyword tuple,
     close in rank to the fp32 model's, and a run without fallbacks."""
     from genoff import experiments
-    from genoff.llm_prior import LLMPriorDecider
-    from genoff.scenario import load_scenario
+    from genoff.deciders.llm_prior import LLMPriorDecider
+    from genoff.world.scenario import load_scenario
 
     q = TransformersBackend(embedded_model_path(), quantization="nf4")
     d4 = LLMPriorDecider(q, seed=0)
@@ -232,7 +232,7 @@ def test_llm_prior_decides_with_an_nf4_backend(embedded):
 
 
 def test_profile_llm_writes_a_catalog_entry(tmp_path, capsys):
-    from genoff.catalog import load_catalog
+    from genoff.world.catalog import load_catalog
     from genoff.cli import main
 
     out = tmp_path / "edge.toml"
@@ -258,8 +258,8 @@ def test_profile_llm_writes_a_catalog_entry(tmp_path, capsys):
 
 
 def test_catalog_entry_is_valid_toml_for_any_name(tmp_path):
-    from genoff.catalog import load_catalog
-    from genoff.profile import Profile, catalog_entry
+    from genoff.world.catalog import load_catalog
+    from genoff.llm.profile import Profile, catalog_entry
 
     p = Profile(name='my.model "v2"', ttft_s=0.25, tpot_s=0.0125, params_b=8.0, prompt_tokens=256,
                 new_tokens=32, repeats=3, device="cuda", hardware='GPU "X" 80GB')

@@ -148,9 +148,9 @@ def test_llm_prior_with_the_real_server(real: OpenAIBackend) -> None:
     the keyword vocabulary. SmolLM2 on llama.cpp never shows " offload"'s first token among
     its top log-probs (zero-shot), so it gives no prior: every decision is a counted
     fallback (the CLI then exits 3), and the model is not asked again."""
-    from genoff.llm_prior import LLMPriorDecider
+    from genoff.deciders.llm_prior import LLMPriorDecider
     from genoff.sim import StepContext
-    from genoff.tasks import Requests
+    from genoff.world.tasks import Requests
 
     d = LLMPriorDecider(real, seed=0)
     assert d.prior() == {}
@@ -558,7 +558,7 @@ def test_reproduce_with_the_openai_backend(llama_url: str, tmp_path) -> None:
 
     import pandas as pd
 
-    from genoff import reproduce as rp
+    from genoff import fig5 as rp
 
     llm = {"kind": "openai", "model": "smollm2", "base_url": llama_url, "api_key_env": None}
     sizes = replace(rp.QUICK_SIZES, learn_steps=2, learn_users=3, learn_seeds=1)

@@ -14,10 +14,10 @@ import pytest
 from test_icl_decider import FakeBackend, ctx_of, make_requests, outcome
 
 from genoff import experiments
-from genoff.icl import PromptBuilder
+from genoff.deciders.icl import PromptBuilder
 from genoff.llm.base import Backend
-from genoff.llm_prior import LLMPriorDecider
-from genoff.scenario import load_scenario
+from genoff.deciders.llm_prior import LLMPriorDecider
+from genoff.world.scenario import load_scenario
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -222,7 +222,7 @@ def test_cli_exits_nonzero_when_the_llm_decisions_fall_back(tmp_path):
 
 def test_state_round_trip_continues_exactly(tmp_path):
     """save_state / load_state (resumed runs): the same decisions as an uninterrupted run."""
-    from genoff.bandit import BanditDecider
+    from genoff.deciders.bandit import BanditDecider
 
     lo = _leaning()
     rng = np.random.default_rng(2)

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from genoff.icl import ICLDecider
+from genoff.deciders.icl import ICLDecider
 from genoff.llm import backend_label, make_backend
 from genoff.llm.openai import OpenAIBackend
 

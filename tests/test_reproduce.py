@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from genoff import cli
-from genoff import reproduce as rp
-from genoff.sweeps import RUNS_DIR
+from genoff import fig5 as rp
+from genoff.experiments.sweep import RUNS_DIR
 
 PANEL_FILES = [f"fig5{p}.{ext}" for p in rp.PANELS for ext in ("png", "csv", "parquet")]
 
@@ -168,7 +168,7 @@ def test_report_lists_panels_trends_and_oracle_values(quick):
 def test_rerun_is_a_resume_that_runs_nothing(quick, tmp_path, monkeypatch):
     before = {p.name: p.stat().st_mtime_ns for p in (quick / RUNS_DIR).iterdir()}
     tables = _tables(quick)
-    from genoff import sweeps
+    from genoff.experiments import sweep as sweeps
 
     def boom(*a, **k):  # pragma: no cover - must not be called
         raise AssertionError("a finished run was run again")
@@ -208,7 +208,7 @@ def test_quick_twice_in_fresh_processes_gives_identical_tables(quick, tmp_path):
 
 _DQN_WEIGHTS = """
 import hashlib
-from genoff.sweeps import RunSpec
+from genoff.experiments.sweep import RunSpec
 _, d = RunSpec("paper", decider="dqn", seed=2440950710608614359).build()
 print(d.seed, hashlib.sha256(b"".join(t.numpy().tobytes()
                                        for t in d.q_net.state_dict().values())).hexdigest())
@@ -381,8 +381,8 @@ def test_claim_b_fails_for_real_always_offload_runs():
     """Real runs of the always-offload policy through the panel-b table: the check fails."""
     from genoff import experiments
     from genoff.deciders import make_decider
-    from genoff.scenario import load_scenario
-    from genoff.sweeps import RunSpec
+    from genoff.world.scenario import load_scenario
+    from genoff.experiments.sweep import RunSpec
 
     sc = load_scenario("paper-fig5")
     specs = [RunSpec("paper-fig5", decider="offload", steps=6, seed=s) for s in (1, 2)]

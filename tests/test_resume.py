@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from genoff import experiments
-from genoff import reproduce as rp
+from genoff.experiments import runner
+from genoff.world.scenario import load_scenario
+from genoff import fig5 as rp
 from genoff.cli import RESUME_DIR, main
 from genoff.deciders import Decider, make_decider
 from genoff.llm.base import Backend
@@ -239,10 +241,10 @@ class _HashBackend(Backend):
 
 
 class _StopAfter:
-    """Replaces experiments._slot: a KeyboardInterrupt in the middle of slot ``n``."""
+    """Replaces genoff.experiments.runner._slot: a KeyboardInterrupt in the middle of slot ``n``."""
 
     def __init__(self, n: int) -> None:
-        self.n, self.calls, self.orig = n, 0, experiments._slot
+        self.n, self.calls, self.orig = n, 0, runner._slot
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
@@ -259,13 +261,13 @@ def _decider(name: str) -> Decider:
 
 @pytest.mark.parametrize("name", ["oracle", "random", "icl", "icl-latest", "dqn"])
 def test_run_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch, name):
-    scenario = experiments.load_scenario("paper").with_overrides(
+    scenario = load_scenario("paper").with_overrides(
         {"layout.users_per_cell": 4, "scheduler.num_tti": 100})
     kw = {"steps": 8, "seed": 5, "n_threads": 1}
     full = experiments.run(scenario, _decider(name), **kw)
     ckpt = tmp_path / "ckpt"
     for stop_at in (3, 6):  # interrupted twice, mid-slot (a hard stop)
-        monkeypatch.setattr(experiments, "_slot", _StopAfter(stop_at - (3 if stop_at == 6 else 0)))
+        monkeypatch.setattr(runner, "_slot", _StopAfter(stop_at - (3 if stop_at == 6 else 0)))
         with pytest.raises(experiments.RunInterrupted) as e:
             experiments.run(scenario, _decider(name), checkpoint=ckpt, resume=True,
                             checkpoint_every_s=0, **kw)
@@ -287,7 +289,7 @@ def test_run_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch, name):
     assert res.meta["decider_stats"] == full.meta["decider_stats"]
     assert not ckpt.exists()
     # Without a checkpoint a mid-slot stop says that the decider is ahead of the table.
-    monkeypatch.setattr(experiments, "_slot", _StopAfter(2))
+    monkeypatch.setattr(runner, "_slot", _StopAfter(2))
     with pytest.raises(experiments.RunInterrupted) as e:
         experiments.run(scenario, _decider(name), **kw)
     assert e.value.slots == 2 and not e.value.decider_consistent

@@ -1,4 +1,4 @@
-"""genoff.scenario: built-ins, partial TOML, validation errors naming the field, overrides."""
+"""genoff.world.scenario: built-ins, partial TOML, validation errors naming the field, overrides."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pickle
 
 import pytest
 
-from genoff.scenario import (
+from genoff.world.scenario import (
     LayoutConfig,
     Scenario,
     TasksConfig,
     list_scenarios,
     load_scenario,
 )
-from genoff.tasks import SERVICE_TYPES
+from genoff.world.tasks import SERVICE_TYPES
 
 
 def _toml_value(v) -> str:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from genoff import deciders
-from genoff.catalog import load_catalog
-from genoff.scenario import Scenario, load_scenario
+from genoff.world.catalog import load_catalog
+from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network, Radio, StepContext
-from genoff.tasks import QUALITY_PREFERRED, SERVICE_TYPES, Requests, TaskGenerator
+from genoff.world.tasks import QUALITY_PREFERRED, SERVICE_TYPES, Requests, TaskGenerator
 
 LOAD_AWARE = {
     "llm.load_aware_edge": True,

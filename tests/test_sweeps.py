@@ -1,4 +1,4 @@
-"""Sweep engine: specs, grids, parallel and resumable runs (genoff.sweeps)."""
+"""Sweep engine: specs, grids, parallel and resumable runs (genoff.experiments.sweep)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from genoff import experiments
-from genoff.sweeps import RUNS_DIR, RunSpec, expand_grid, read_run, run_sweep
+from genoff.experiments.sweep import RUNS_DIR, RunSpec, expand_grid, read_run, run_sweep
 
 TINY = {"layout.users_per_cell": 3, "scheduler.num_tti": 100}
 
@@ -151,7 +151,7 @@ def test_run_sweep_serial_matches_process_pool_and_direct_run(tmp_path):
 
 
 def test_run_sweep_resumes_only_missing_runs(tmp_path, monkeypatch):
-    import genoff.sweeps as sweeps
+    import genoff.experiments.sweep as sweeps
 
     specs = _specs(seeds=2, steps=2)
     first = run_sweep(specs, tmp_path, executor="serial", progress=False)
@@ -202,7 +202,7 @@ _KILLED_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from genoff import experiments
-    from genoff.sweeps import RunSpec, expand_grid, run_sweep
+    from genoff.experiments.sweep import RunSpec, expand_grid, run_sweep
 
     real = experiments.run
     def slow(*a, **k):

@@ -1,12 +1,12 @@
-"""genoff.tasks: service mix, token-length distributions, size estimates and levels."""
+"""genoff.world.tasks: service mix, token-length distributions, size estimates and levels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genoff.scenario import TasksConfig
-from genoff.tasks import (
+from genoff.world.scenario import TasksConfig
+from genoff.world.tasks import (
     QUALITY_PREFERRED,
     REGULAR,
     SERVICE_TYPES,

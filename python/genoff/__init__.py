@@ -6,7 +6,7 @@ of offloading decisions; `genoff._reference` is its NumPy twin. Heavy optional d
 (torch, transformers) are never imported here.
 
 ``import genoff`` registers the Gymnasium environment ``"genoff/Offload-v0"``
-(:class:`genoff.env.OffloadEnv`, imported by ``gymnasium.make`` only), as Gymnasium
+(:class:`genoff.envs.offload.OffloadEnv`, imported by ``gymnasium.make`` only), as Gymnasium
 packages do.
 """
 
@@ -19,7 +19,7 @@ except PackageNotFoundError:  # running from a source tree without an install
 
 __all__ = ["__version__", "ENV_ID"]
 
-#: The Gymnasium id of :class:`genoff.env.OffloadEnv`.
+#: The Gymnasium id of :class:`genoff.envs.offload.OffloadEnv`.
 ENV_ID = "genoff/Offload-v0"
 #: ``gymnasium.make``'s TimeLimit: the environment's own episode with its defaults (50 slots
 #: of the paper scenario's 20 users), on whose last step it truncates itself.
@@ -35,7 +35,7 @@ def _register_env() -> None:
         return
     if ENV_ID not in gymnasium.envs.registry:
         gymnasium.register(
-            id=ENV_ID, entry_point="genoff.env:OffloadEnv",
+            id=ENV_ID, entry_point="genoff.envs.offload:OffloadEnv",
             max_episode_steps=ENV_MAX_EPISODE_STEPS,
         )
 

@@ -8,7 +8,7 @@ A backend spec is a JSON-able mapping with a ``kind`` and that kind's settings::
     {"kind": "openai", "model": "gpt-4o", "base_url": "https://api.openai.com",
      "api_key_env": "OPENAI_API_KEY", "chat": true}
 
-Sweeps (:mod:`genoff.sweeps`) carry specs in :class:`~genoff.sweeps.RunSpec`'s
+Sweeps (:mod:`genoff.experiments.sweep`) carry specs in :class:`~genoff.experiments.sweep.RunSpec`'s
 ``decider_kwargs``; the worker that runs the spec builds the backend with
 :func:`make_backend`.
 """

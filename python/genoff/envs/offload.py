@@ -10,7 +10,7 @@ Each environment step is one request of the current time slot (the users' reques
 slot come one after another; a new slot starts when they are used up):
 
 * observation (float32): the paper's state, eq. (8): a one-hot of the service type (5
-  entries, in :data:`genoff.tasks.SERVICE_TYPES` order) and the estimated output size
+  entries, in :data:`genoff.world.services.SERVICE_TYPES` order) and the estimated output size
   divided by the scenario's mean output size; with ``extra_features=True`` also the
   request's quality requirement / 100 and log10 of the user's throughput C in Mbit/s;
 * action: 0 = local (edge LLM), 1 = offload (cloud LLM);
@@ -40,56 +40,14 @@ import numpy as np
 from gymnasium import spaces
 
 from genoff import ENV_ID  # "genoff/Offload-v0"
-from genoff.catalog import Catalog
-from genoff.scenario import Scenario, load_scenario
+from genoff.world.catalog import Catalog
+from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
-from genoff.tasks import SERVICE_TYPES, Requests, TaskGenerator
+from genoff.sim.features import observation, observation_bounds
+from genoff.world.services import SERVICE_TYPES
+from genoff.world.tasks import Requests, TaskGenerator
 
 __all__ = ["OffloadEnv", "ENV_ID", "observation", "observation_bounds"]
-
-
-def observation_bounds(
-    mean_tokens: float, max_tokens: float, extra_features: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds (float32) of the observation :func:`observation` returns."""
-    low = np.zeros(len(SERVICE_TYPES) + 1, dtype=np.float32)
-    high = np.ones(len(SERVICE_TYPES) + 1, dtype=np.float32)
-    high[-1] = 4.0 * float(max_tokens) / float(mean_tokens)
-    if extra_features:
-        low = np.concatenate([low, np.array([0.0, -6.0], dtype=np.float32)])
-        high = np.concatenate([high, np.array([2.0, 6.0], dtype=np.float32)])
-    return low, high
-
-
-def observation(
-    requests: Requests,
-    mean_tokens: float,
-    max_tokens: float,
-    capacity_bps: np.ndarray | None = None,
-) -> np.ndarray:
-    """The state of eq. (8) of every request, float32 ``[num_req, 6]`` (or ``[num_req, 8]``).
-
-    Columns: a one-hot of the service type (:data:`genoff.tasks.SERVICE_TYPES` order), the
-    estimated output size / ``mean_tokens`` (capped at ``4 * max_tokens / mean_tokens``);
-    with ``capacity_bps`` ([num_req], each request's user throughput C in bit/s) also the
-    quality requirement / 100 (clipped to [0, 2]) and log10(C / 1 Mbit/s) (clipped to
-    [-6, 6]). :class:`OffloadEnv` and the DQN decider both build their states here, so a
-    policy sees identical features in a Gymnasium loop and in :func:`genoff.experiments.run`.
-    """
-    n = len(requests)
-    extra = capacity_bps is not None
-    _, high = observation_bounds(mean_tokens, max_tokens, extra)
-    obs = np.zeros((n, len(high)), dtype=np.float32)
-    obs[np.arange(n), requests.service] = 1.0
-    size_col = len(SERVICE_TYPES)
-    obs[:, size_col] = np.minimum(requests.est_tokens / float(mean_tokens), float(high[size_col]))
-    if extra:
-        c = np.asarray(capacity_bps, dtype=np.float64)
-        if c.shape != (n,):
-            raise ValueError(f"capacity_bps must have shape ({n},), got {c.shape}")
-        obs[:, size_col + 1] = np.clip(requests.quality_req / 100.0, 0.0, 2.0)
-        obs[:, size_col + 2] = np.clip(np.log10(np.maximum(c, 1e-6) / 1e6), -6.0, 6.0)
-    return obs
 
 
 def _integer(name: str, value: Any, low: int, high: int | None) -> int:
@@ -107,7 +65,7 @@ class OffloadEnv(gym.Env):
     """The offloading decision as a Gymnasium environment (see the module docstring).
 
     Args:
-        scenario: a :class:`genoff.scenario.Scenario` or the name/path for ``load_scenario``.
+        scenario: a :class:`genoff.world.scenario.Scenario` or the name/path for ``load_scenario``.
         slots_per_episode: slots before the episode is truncated (>= 1).
         extra_features: append quality requirement and throughput to the observation.
         catalog: LLM catalog (the packaged one by default).
@@ -142,7 +100,7 @@ class OffloadEnv(gym.Env):
         self.extra_features = bool(extra_features)
         if catalog is not None and not isinstance(catalog, Catalog):
             raise TypeError(
-                f"catalog must be a genoff.catalog.Catalog or None, got {type(catalog).__name__}"
+                f"catalog must be a genoff.world.catalog.Catalog or None, got {type(catalog).__name__}"
             )
         self.n_threads = _integer("n_threads", n_threads, 0, 2**31 - 1)
         self.evaluator = Evaluator(self.scenario, catalog)

@@ -59,10 +59,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from genoff.tasks import QUALITY_PREFERRED, SERVICE_TYPES
+from genoff.world.services import QUALITY_PREFERRED, SERVICE_TYPES
 
 if TYPE_CHECKING:
-    from genoff.catalog import Catalog, LLMModel
+    from genoff.world.catalog import Catalog, LLMModel
 
 __all__ = [
     "Scenario",
@@ -401,7 +401,7 @@ _TOKEN_DISTRIBUTIONS = ("fixed", "exponential", "lognormal", "uniform")
 
 @dataclass(frozen=True)
 class TasksConfig(_Section):
-    """Generation requests (see :mod:`genoff.tasks` for the sampling model).
+    """Generation requests (see :mod:`genoff.world.tasks` for the sampling model).
 
     Attributes:
         mean_output_tokens: mean output length (tokens) before rounding and clipping.
@@ -537,7 +537,7 @@ class TasksConfig(_Section):
 
 @dataclass(frozen=True)
 class LLMConfig(_Section):
-    """Edge and cloud models (names in :func:`genoff.catalog.load_catalog`).
+    """Edge and cloud models (names in :func:`genoff.world.catalog.load_catalog`).
 
     Attributes:
         edge: catalog name of the small model at the BS edge server.
@@ -789,11 +789,11 @@ class Scenario:
         return 10.0 ** ((self.radio.tx_power_dbm - 30.0) / 10.0) / self.radio.num_rb
 
     def models(self, catalog: Catalog | None = None) -> tuple[LLMModel, LLMModel]:
-        """The ``(edge, cloud)`` :class:`~genoff.catalog.LLMModel` of ``llm.edge/cloud``.
+        """The ``(edge, cloud)`` :class:`~genoff.world.catalog.LLMModel` of ``llm.edge/cloud``.
 
         Raises ``KeyError`` naming the field and the catalog's models for an unknown name.
         """
-        from genoff.catalog import load_catalog
+        from genoff.world.catalog import load_catalog
 
         cat = catalog if catalog is not None else load_catalog()
         out = []

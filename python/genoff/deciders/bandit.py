@@ -5,7 +5,7 @@ rewards, their mean and their sum of squared deviations (Welford's update), so a
 can read means and spreads at any time and save them as plain JSON.
 
 :class:`BanditDecider` (``"bandit"``) is keyed on exactly the keywords the ICL prompt shows
-(the :class:`~genoff.icl.PromptBuilder`'s keyword tuple: service type and size level by
+(the :class:`~genoff.deciders.icl.PromptBuilder`'s keyword tuple: service type and size level by
 default) and is epsilon-greedy on the mean observed reward of each (keywords, action): an
 untried action first (a random one of the untried), else with probability ``epsilon`` a
 random action, else the action with the higher mean (ties: local). Seeded. Every LLM decider
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from genoff.deciders import Decider
-from genoff.icl import PromptBuilder
+from genoff.deciders.base import Decider
+from genoff.deciders.icl import PromptBuilder
 
 if TYPE_CHECKING:
     from genoff.core import Evaluation
     from genoff.sim import StepContext
-    from genoff.tasks import Requests
+    from genoff.world.tasks import Requests
 
 __all__ = ["RewardTable", "BanditDecider", "KeywordDecider"]
 
@@ -36,7 +36,7 @@ __all__ = ["RewardTable", "BanditDecider", "KeywordDecider"]
 class RewardTable:
     """Count, mean and sum of squared deviations of the rewards of each (keywords, action).
 
-    Actions are indices into :data:`genoff.icl.DECISIONS` (0 = local, 1 = offload).
+    Actions are indices into :data:`genoff.deciders.icl.DECISIONS` (0 = local, 1 = offload).
     """
 
     def __init__(self) -> None:

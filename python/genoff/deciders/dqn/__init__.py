@@ -6,13 +6,13 @@ buffer, a target network, linearly decaying epsilon-greedy exploration, the Hube
 and gradient-norm clipping. One learner trains in two ways:
 
 * :meth:`DQNDecider.train` runs the ordinary RL loop on a Gymnasium environment
-  (``"genoff/Offload-v0"``, :class:`genoff.env.OffloadEnv`): one request per environment
+  (``"genoff/Offload-v0"``, :class:`genoff.envs.offload.OffloadEnv`): one request per environment
   step, exactly what any RL library (e.g. Stable-Baselines3) sees;
 * online inside :func:`genoff.experiments.run` through the :class:`~genoff.deciders.Decider`
   interface: ``decide`` scores all requests of a step in one batched forward pass and
   explores epsilon-greedily, ``observe`` stores the step's transitions and trains.
 
-Both paths build the state with :func:`genoff.env.observation`, so the network sees
+Both paths build the state with :func:`genoff.sim.features.observation`, so the network sees
 identical features in either.
 
 **Discount.** Offloading is a contextual bandit per request: the reward of eq. (10) is
@@ -38,7 +38,7 @@ SHA-256 of the ``.pt``), each atomically; :meth:`DQNDecider.load` restores a dec
 makes identical decisions and resumes training identically.
 
 torch is imported only when a :class:`DQNDecider` is created or loaded; ``import
-genoff.deciders`` never imports it (nor does ``import genoff.dqn``, which also leaves
+genoff.deciders`` never imports it (nor does ``import genoff.deciders.dqn``, which also leaves
 Gymnasium and the compiled core to the code paths that use them).
 """
 
@@ -56,9 +56,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from genoff._io import atomic_write
-from genoff.deciders import Decider
-from genoff.tasks import SERVICE_TYPES
+from genoff._util.io import atomic_write
+from genoff.deciders.base import Decider
+from genoff.sim.features import observation
+from genoff.world.services import SERVICE_TYPES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -192,7 +193,7 @@ class DQNDecider(Decider):
         reward_scale: rewards are multiplied by this before the loss; None: 1 / T_target of
             the scenario met first (1 if T_target is 0).
         extra_features: state = eq. 8 + quality requirement and log10 throughput (as
-            :class:`genoff.env.OffloadEnv` with ``extra_features=True``).
+            :class:`genoff.envs.offload.OffloadEnv` with ``extra_features=True``).
         seed: initial weights and exploration/replay generator (None: fresh entropy, and
             the drawn seed is recorded in :meth:`config`).
         device: torch device of the networks ("cpu", "cuda", ...).
@@ -450,7 +451,6 @@ class DQNDecider(Decider):
 
     # -- the Decider interface (online learning inside genoff.experiments.run) -----------
     def _ctx_obs(self, ctx: StepContext) -> np.ndarray:
-        from genoff.env import observation  # the environment's own state function
 
         t = ctx.evaluator.scenario.tasks
         capacity = None

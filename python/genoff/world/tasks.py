@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from genoff.scenario import TasksConfig
+from genoff.world.scenario import TasksConfig
+from genoff.world.services import QUALITY_PREFERRED, REGULAR, SERVICE_TYPES
 
 __all__ = [
     "SERVICE_TYPES",
@@ -45,19 +43,6 @@ __all__ = [
     "TaskGenerator",
     "sample_tokens",
 ]
-
-#: Service types, in the order of :attr:`Requests.service` indices.
-SERVICE_TYPES: tuple[str, ...] = (
-    "chatting",
-    "translation",
-    "summarization",
-    "science_reasoning",
-    "coding",
-)
-#: Regular service types (paper Sec. IV-A): satisfied by a small edge model.
-REGULAR: tuple[str, ...] = SERVICE_TYPES[:3]
-#: Quality-preferred service types (paper Sec. IV-A): need a large cloud model.
-QUALITY_PREFERRED: tuple[str, ...] = SERVICE_TYPES[3:]
 
 _REGULAR_IDX = np.array([SERVICE_TYPES.index(s) for s in REGULAR], dtype=np.int64)
 _QP_IDX = np.array([SERVICE_TYPES.index(s) for s in QUALITY_PREFERRED], dtype=np.int64)
@@ -203,12 +188,10 @@ class TaskGenerator:
     """Draws the requests of one step (see the module docstring for the model).
 
     Args:
-        cfg: the scenario's :class:`genoff.scenario.TasksConfig`.
+        cfg: the scenario's :class:`genoff.world.scenario.TasksConfig`.
     """
 
     def __init__(self, cfg: TasksConfig) -> None:
-        from genoff.scenario import TasksConfig
-
         if not isinstance(cfg, TasksConfig):
             raise TypeError(f"cfg must be a TasksConfig, got {type(cfg).__name__}")
         self.cfg = cfg

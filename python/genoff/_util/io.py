@@ -7,7 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value", "writable_folder"]
+__all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value", "writable_folder",
+           "json_default"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -48,7 +49,7 @@ def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) ->
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta_json = json.dumps(meta, sort_keys=True, default=_json_default)
+    meta_json = json.dumps(meta, sort_keys=True, default=json_default)
 
     def parquet(tmp: str) -> None:
         t = pa.Table.from_pandas(table, preserve_index=False)
@@ -59,7 +60,7 @@ def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) ->
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(f"# genoff {meta.get('genoff_version', '')}\n")
             for key, value in csv_header.items():
-                f.write(f"# {key} {json.dumps(value, sort_keys=True, default=_json_default)}\n")
+                f.write(f"# {key} {json.dumps(value, sort_keys=True, default=json_default)}\n")
             table.to_csv(f, index=False)
 
     stem = Path(stem)
@@ -69,7 +70,7 @@ def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) ->
     return [csv_path, pq_path]
 
 
-def _json_default(o):
+def json_default(o):
     import numpy as np
 
     if isinstance(o, np.integer):

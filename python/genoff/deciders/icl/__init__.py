@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from genoff._io import atomic_write_text
-from genoff.deciders import Decider
+from genoff._util.io import atomic_write_text
+from genoff.deciders.base import Decider
 from genoff.llm.base import Backend, BackendError
-from genoff.tasks import SERVICE_TYPES, Requests
+from genoff.world.services import SERVICE_TYPES
+from genoff.world.tasks import Requests
 
 if TYPE_CHECKING:
     from genoff.core import Evaluation

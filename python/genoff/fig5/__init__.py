@@ -12,7 +12,7 @@ Panels (Zhou et al., IEEE WCL 2025, Fig. 5):
   share of quality-preferred tasks, for each of the paper's edge + cloud LLM combinations
   (decided by the exact oracle by default).
 
-Everything is a :mod:`genoff.sweeps` sweep: runs are written to ``out/runs`` as they finish
+Everything is a :mod:`genoff.experiments.sweep` sweep: runs are written to ``out/runs`` as they finish
 and skipped when rerun, so an interrupted :func:`reproduce` called again with the same
 settings resumes and ends with the same tables. Seeds come from
 ``numpy.random.SeedSequence(root_seed).spawn(seeds)`` and are shared by every series and
@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._io import atomic_write, atomic_write_text, writable_folder, write_table
-from genoff.compare import MAX_FALLBACK_SHARE, fallback_share
+from genoff._util.io import atomic_write, atomic_write_text, writable_folder, write_table
+from genoff.experiments.compare import MAX_FALLBACK_SHARE, fallback_share
 from genoff.deciders import LLM_DECIDERS
-from genoff.sweeps import RunSpec, _replica_seeds, check_executor, expand_grid, run_sweep
+from genoff.experiments.sweep import RunSpec, _replica_seeds, check_executor, expand_grid, run_sweep
 
 __all__ = [
     "PANELS",
@@ -175,7 +175,7 @@ class Settings:
         llms: backend specs (:func:`genoff.llm.make_backend`) of the ICL deciders of panels
             a and b; the first one also runs panel c. Default: the embedded SmolLM2.
         calibrate: calibration of the ICL scores: False (the paper's decider, default),
-            True / ``"content-free"`` or ``"batch"`` (see :class:`genoff.icl.ICLDecider`).
+            True / ``"content-free"`` or ``"batch"`` (see :class:`genoff.deciders.icl.ICLDecider`).
             Content-free calibration makes the embedded model keep every request at the
             edge in ``paper-fig5`` (quality-preferred success ~0.05).
         epsilon: exploration probability of the epsilon-greedy ICL deciders.
@@ -194,10 +194,10 @@ class Settings:
     root_seed: int = 0
 
     def __post_init__(self) -> None:
-        from genoff.catalog import load_catalog
+        from genoff.world.catalog import load_catalog
         from genoff.deciders import DECIDERS
         from genoff.llm.spec import _check
-        from genoff.scenario import load_scenario
+        from genoff.world.scenario import load_scenario
 
         if isinstance(self.scenario, os.PathLike):
             object.__setattr__(self, "scenario", os.fspath(self.scenario))
@@ -208,7 +208,7 @@ class Settings:
             raise ValueError("llms must be a non-empty list of backend specs")
         object.__setattr__(self, "llms", tuple(_check(s) for s in self.llms))
         if not isinstance(self.calibrate, bool):
-            from genoff.icl import calibration_mode
+            from genoff.deciders.icl import calibration_mode
 
             mode = calibration_mode(self.calibrate)  # ValueError naming calibrate
             object.__setattr__(self, "calibrate", False if mode == "none" else mode)
@@ -263,7 +263,7 @@ def _llm_label(spec: Mapping[str, Any]) -> str:
 
 
 def _combo_label(name: str) -> str:
-    from genoff.catalog import load_catalog
+    from genoff.world.catalog import load_catalog
 
     edge, cloud = load_catalog().combination(name)
     return f"{edge.display_name} + {cloud.display_name}"
@@ -310,7 +310,7 @@ def panel_specs(settings: Settings, panel: str) -> dict[str, list[RunSpec]]:
             label: expand_grid(base, {}, seeds=sz.learn_seeds, root_seed=settings.root_seed)
             for label, base in _learning_series(settings, panel).items()
         }
-    from genoff.catalog import load_catalog
+    from genoff.world.catalog import load_catalog
 
     key, _ = SWEEP_FIELDS[panel]
     values = {"d": sz.users, "e": sz.tokens, "f": sz.qp_shares}[panel]
@@ -878,7 +878,7 @@ def reproduce(
         settings: what to simulate (:class:`Settings`; default: the paper's Fig. 5 at
             :data:`DEFAULT_SIZES`).
         executor: ``"process"`` (default), ``"serial"``, ``"dask"``, ``"ray"`` or a
-            :class:`concurrent.futures.Executor` (see :func:`genoff.sweeps.run_sweep`).
+            :class:`concurrent.futures.Executor` (see :func:`genoff.experiments.sweep.run_sweep`).
             Results are identical whichever runs them.
         workers: parallel runs (default: one per CPU core); each run uses one thread.
         address: a dask scheduler or Ray cluster address.
@@ -909,7 +909,7 @@ def reproduce(
 
     # Panels this folder already holds with these settings (an earlier call with other
     # --panels): their files stay as they are, and the report and runs.* cover them too.
-    from genoff.sweeps import RUNS_DIR, read_run
+    from genoff.experiments.sweep import RUNS_DIR, read_run
 
     earlier = [p for p in _panels_done(out, settings) if p not in panels]
     specs_by_panel = {p: panel_specs(settings, p) for p in PANELS if p in panels or p in earlier}

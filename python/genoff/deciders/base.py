@@ -1,4 +1,6 @@
-"""Decision makers: each decides a step's requests in one batch and then observes outcomes.
+"""The decider interface and the fixed policies (a leaf of :mod:`genoff.deciders`).
+
+Decision makers: each decides a step's requests in one batch and then observes outcomes.
 
 The interface (:class:`Decider`) is deliberately small:
 
@@ -20,11 +22,10 @@ same interface.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,10 +33,7 @@ if TYPE_CHECKING:  # deciders import without the compiled core (e.g. on a GPU bo
     from genoff.core import Evaluation
     from genoff.sim import StepContext
 
-__all__ = [
-    "Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random", "make_decider", "DECIDERS",
-    "LLM_DECIDERS",
-]
+__all__ = ["Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random"]
 
 
 class Decider:
@@ -142,108 +140,3 @@ class Random(Decider):
     def load_state(self, folder: str | os.PathLike) -> None:
         state = json.loads((Path(folder) / "random.json").read_text(encoding="utf-8"))
         self._rng.bit_generator.state = state["rng_state"]
-
-
-def _icl(**kwargs) -> Decider:
-    """The paper's proposal: prioritized replay + epsilon-greedy (epsilon 0.1)."""
-    from genoff.icl import ICLDecider
-
-    return ICLDecider(**kwargs)
-
-
-def _icl_latest(**kwargs) -> Decider:
-    """Baseline 1: latest-experience ICL (the last 20 experiences as examples)."""
-    from genoff.icl import ICLDecider
-
-    kwargs.setdefault("pool", "latest")
-    return ICLDecider(name="icl-latest", **kwargs)
-
-
-def _icl_noexplore(**kwargs) -> Decider:
-    """Baseline 2: ICL without exploration (epsilon = 0)."""
-    from genoff.icl import ICLDecider
-
-    kwargs.setdefault("epsilon", 0.0)
-    return ICLDecider(name="icl-noexplore", **kwargs)
-
-
-def _bandit(**kwargs) -> Decider:
-    """Tabular epsilon-greedy bandit on the ICL prompt's keywords (the simplest learner)."""
-    from genoff.bandit import BanditDecider
-
-    return BanditDecider(**kwargs)
-
-
-def _llm_prior(**kwargs) -> Decider:
-    """The recommended LLM decider: the LLM's calibrated prior + Thompson-sampling updates."""
-    from genoff.llm_prior import LLMPriorDecider
-
-    return LLMPriorDecider(**kwargs)
-
-
-def _dqn(**kwargs) -> Decider:
-    """Baseline 3: DQN in PyTorch (state eq. 8, action local/offload, reward eq. 10)."""
-    from genoff.dqn import DQNDecider
-
-    return DQNDecider(**kwargs)
-
-
-#: Decider factories by CLI name (the ICL ones load their LLM only when created).
-DECIDERS: dict[str, Callable[..., Decider]] = {
-    "oracle": Oracle,
-    "local": AlwaysLocal,
-    "offload": AlwaysOffload,
-    "random": Random,
-    "icl": _icl,
-    "icl-latest": _icl_latest,
-    "icl-noexplore": _icl_noexplore,
-    "bandit": _bandit,
-    "llm-prior": _llm_prior,
-    "dqn": _dqn,
-}
-
-
-#: Deciders that ask an LLM (they take a ``backend``; their ``stats`` count fallbacks).
-LLM_DECIDERS = frozenset(("icl", "icl-latest", "icl-noexplore", "llm-prior"))
-
-
-def __getattr__(name: str):
-    # DQNDecider lives in genoff.dqn (imports torch lazily); expose it here without
-    # importing torch when genoff.deciders is imported.
-    if name == "DQNDecider":
-        from genoff.dqn import DQNDecider
-
-        return DQNDecider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def make_decider(name: str, *, seed: int | None = None, **kwargs) -> Decider:
-    """A decider by name (see :data:`DECIDERS`), e.g. ``make_decider("random", p=0.3)``.
-
-    Args:
-        name: a key of :data:`DECIDERS`.
-        seed: seeds what the decider draws when it is created (the DQN's initial weights,
-            exploration generators); passed to the deciders whose factory takes a ``seed``
-            (None: the factory's default, for the DQN fresh entropy).
-        kwargs: the decider's own options.
-
-    Raises:
-        ValueError: an unknown name. TypeError: ``name`` is not a string.
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"decider name must be a string, got {type(name).__name__}")
-    try:
-        factory = DECIDERS[name]
-    except KeyError:
-        raise ValueError(f"decider must be one of {', '.join(DECIDERS)}; got {name!r}") from None
-    if seed is not None and _takes_seed(factory):
-        kwargs.setdefault("seed", seed)
-    return factory(**kwargs)
-
-
-def _takes_seed(factory: Callable[..., Decider]) -> bool:
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return False
-    return any(p.name == "seed" or p.kind is p.VAR_KEYWORD for p in params)

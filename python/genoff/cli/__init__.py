@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from genoff._io import toml_value
+from genoff._util.io import toml_value
 
 
 def _int(text: str) -> int:
@@ -65,7 +65,7 @@ def _at_most(limit: int):
 def build_parser() -> argparse.ArgumentParser:
     from genoff import __version__
     from genoff.deciders import DECIDERS
-    from genoff.scenario import list_scenarios
+    from genoff.world.scenario import list_scenarios
 
     scenarios = ", ".join(list_scenarios())
     decider_names = ", ".join(DECIDERS)
@@ -330,7 +330,7 @@ def _decider_kwargs(args: argparse.Namespace) -> dict:
 
 def _check_fallbacks(command: str, decider_name: str, stats, allow: bool) -> int:
     """Warn when the LLM's decisions mostly fell back; exit status 3 unless allowed."""
-    from genoff.compare import MAX_FALLBACK_SHARE, fallback_share
+    from genoff.experiments.compare import MAX_FALLBACK_SHARE, fallback_share
 
     share = fallback_share(stats)
     if share <= MAX_FALLBACK_SHARE:
@@ -347,7 +347,7 @@ DQN_FILES = ("training_curve.csv", "dqn.pt", "dqn.json")
 
 def _make_dqn(args: argparse.Namespace):
     """The DQN decider: a fresh one seeded with --seed, or one loaded from --dqn-checkpoint."""
-    from genoff.dqn import DQNDecider
+    from genoff.deciders.dqn import DQNDecider
 
     if args.dqn_checkpoint is not None:
         try:
@@ -364,8 +364,8 @@ def _write_dqn(decider, result, out) -> list:
     """Training curve (CSV) and checkpoint of a DQN run, beside the results."""
     from pathlib import Path
 
-    from genoff._io import atomic_write
-    from genoff.dqn import online_curve
+    from genoff._util.io import atomic_write
+    from genoff.deciders.dqn import online_curve
 
     out = Path(out)
     curve = online_curve(decider, result.table)
@@ -382,7 +382,7 @@ def _check_out(args: argparse.Namespace, is_dqn: bool, scenario) -> None:
     """Everything about --out that can fail, checked before any work: a folder that can be
     created and written, and no results or unfinished run in it unless --force/--resume."""
     from genoff import experiments
-    from genoff._io import writable_folder
+    from genoff._util.io import writable_folder
 
     if args.out is None:
         if args.resume:
@@ -480,7 +480,7 @@ def _interrupted_line(args: argparse.Namespace) -> str:
 
 def simulate(args: argparse.Namespace) -> int:
     from genoff import deciders, experiments
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     overrides = _parse_overrides(args.overrides)
@@ -554,7 +554,7 @@ def _llm_specs(args: argparse.Namespace) -> list[dict]:
 def reproduce(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from genoff import reproduce as rp
+    from genoff import fig5 as rp
 
     sizes = rp.QUICK_SIZES if args.quick else rp.DEFAULT_SIZES
     if args.seeds is not None:
@@ -574,7 +574,7 @@ def reproduce(args: argparse.Namespace) -> int:
     bad = [p for p in panels if p not in rp.PANELS]
     if bad or not panels:
         raise ValueError(f"--panels: expected letters among {','.join(rp.PANELS)}, got {args.panels!r}")
-    from genoff._io import writable_folder
+    from genoff._util.io import writable_folder
 
     writable_folder(args.out, "--out")  # before any run
     try:
@@ -610,7 +610,7 @@ def _report_not_measured(command: str, not_measured, allow: bool) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    from genoff import compare as cmp
+    from genoff.experiments import compare as cmp
 
     windows = cmp.parse_windows(args.windows) if args.windows is not None else None
     entries = [cmp.parse_decider(d) for d in args.deciders.split(",") if d.strip()]
@@ -667,7 +667,7 @@ def install_model(args: argparse.Namespace) -> int:
 def profile_llm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from genoff.profile import catalog_entry, profile_model
+    from genoff.llm.profile import catalog_entry, profile_model
 
     if args.new_tokens < 2:
         raise ValueError("--new-tokens must be >= 2")
@@ -701,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from genoff import demo
+    from genoff.sim import demo
 
     print(demo.run(num_ue=args.users, num_tti=args.tti, seed=args.seed, n_threads=args.threads))
     return 0

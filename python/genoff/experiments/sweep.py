@@ -37,7 +37,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from genoff._util.io import atomic_write, json_default
 from genoff.deciders import LLM_DECIDERS
+from genoff.experiments import runner
+from genoff.experiments.runner import summarize
 
 __all__ = [
     "RunSpec",
@@ -192,7 +195,7 @@ class RunSpec:
         table in every process and every call.
         """
         from genoff.deciders import make_decider
-        from genoff.scenario import load_scenario
+        from genoff.world.scenario import load_scenario
 
         scenario = load_scenario(self.scenario)
         if self.overrides:
@@ -230,7 +233,7 @@ def expand_grid(
     Raises:
         ValueError: naming an unknown grid key or decider, an invalid value, an empty list.
     """
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     if not isinstance(base, RunSpec):
         raise TypeError(f"base must be a RunSpec, got {type(base).__name__}")
@@ -304,9 +307,6 @@ def _execute(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from genoff import experiments
-    from genoff._io import atomic_write
-
     spec = RunSpec.from_dict(spec_data)
     scenario, decider = spec.build()
     if quiet and spec.decider in LLM_DECIDERS:
@@ -325,7 +325,7 @@ def _execute(
         torch_threads = torch.get_num_threads()
         torch.set_num_threads(n_threads)
     try:
-        result = experiments.run(
+        result = runner.run(
             scenario, decider, steps=spec.steps, seed=spec.seed, n_threads=n_threads,
             progress=progress,
         )
@@ -333,7 +333,7 @@ def _execute(
         if torch_threads is not None:
             torch.set_num_threads(torch_threads)
     meta = dict(result.meta, summary=result.summary)
-    meta_json = json.dumps(meta, default=experiments._json_default)
+    meta_json = json.dumps(meta, default=json_default)
 
     def write(tmp: str) -> None:
         t = pa.Table.from_pandas(result.table, preserve_index=False)
@@ -382,8 +382,6 @@ def _clean_stale(runs: Path) -> None:
 
 
 def _summary_row(spec: RunSpec, table: pd.DataFrame, override_keys: list[str]) -> dict[str, Any]:
-    from genoff.experiments import summarize
-
     row: dict[str, Any] = {
         "key": spec.key,
         "scenario": spec.scenario,

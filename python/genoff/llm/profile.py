@@ -9,7 +9,7 @@ this machine, greedy decoding with batch size 1:
 * TPOT = (time of a generation of exactly ``new_tokens`` tokens - TTFT) / (new_tokens - 1).
 
 Each is the median of ``repeats`` runs after one warm-up. The result is written as a catalog
-entry (TOML) that :func:`genoff.catalog.load_catalog` reads, so users calibrate the catalog
+entry (TOML) that :func:`genoff.world.catalog.load_catalog` reads, so users calibrate the catalog
 to their own edge server.
 """
 
@@ -105,7 +105,7 @@ def _toml_str(text: str) -> str:
 
 
 def catalog_entry(p: Profile, *, quality: float | None = None, quality_source: str | None = None) -> str:
-    """A ``[models.<name>]`` TOML table for :func:`genoff.catalog.load_catalog`."""
+    """A ``[models.<name>]`` TOML table for :func:`genoff.world.catalog.load_catalog`."""
     key = p.name if re.fullmatch(r"[A-Za-z0-9_-]+", p.name) else _toml_str(p.name)
     how = (
         f"genoff profile-llm on {p.hardware} ({p.device}): median of {p.repeats}, "

@@ -54,8 +54,8 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from genoff.bandit import KeywordDecider, RewardTable
-from genoff.icl import DECISIONS, BackendRef, PromptBuilder, batch_calibrate, calibration_mode
+from genoff.deciders.bandit import KeywordDecider, RewardTable
+from genoff.deciders.icl import DECISIONS, BackendRef, PromptBuilder, batch_calibrate, calibration_mode
 from genoff.llm.base import Backend, BackendError
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from genoff.scenario import Scenario
+    from genoff.world.scenario import Scenario
 
 __all__ = [
     "SPEED_OF_LIGHT_M_S",

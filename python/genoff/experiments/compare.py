@@ -1,6 +1,6 @@
 """Deciders side by side: how users choose a decider (``genoff compare``).
 
-:func:`compare` runs deciders x scenarios x seeds through :func:`genoff.sweeps.run_sweep`
+:func:`compare` runs deciders x scenarios x seeds through :func:`genoff.experiments.sweep.run_sweep`
 (any executor; finished runs are kept in ``OUT/runs`` and a rerun resumes) and reports,
 per scenario and decider, over the same seeds and so the same requests and channels:
 
@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._io import atomic_write_text, toml_value, write_table
+from genoff._util.io import atomic_write_text, toml_value, write_table
 from genoff.deciders import LLM_DECIDERS
-from genoff.sweeps import RUNS_DIR, RunSpec, _replica_seeds, check_executor, read_run, run_sweep
+from genoff.experiments.sweep import RUNS_DIR, RunSpec, _replica_seeds, check_executor, read_run, run_sweep
 
 __all__ = [
     "compare",
@@ -216,7 +216,7 @@ def compare(
             :data:`DEFAULT_WINDOWS` clipped to ``steps``.
         llm: backend spec (:func:`genoff.llm.make_backend`) given to every LLM decider that
             names none (default: the embedded model).
-        executor, workers, address: as :func:`genoff.sweeps.run_sweep` (one thread per run).
+        executor, workers, address: as :func:`genoff.experiments.sweep.run_sweep` (one thread per run).
         force: overwrite the tables of a comparison with other settings in ``out``.
 
     Returns:
@@ -237,7 +237,7 @@ def compare(
         if lo < 0 or hi <= lo or hi > steps:
             raise ValueError(f"windows: slot range {lo}-{hi - 1} must lie within 0-{steps - 1}")
     check_executor(executor, workers, address)
-    from genoff.scenario import load_scenario
+    from genoff.world.scenario import load_scenario
 
     for s in scenarios:
         load_scenario(s)  # ValueError naming a bad scenario before any run
@@ -343,7 +343,7 @@ def _plot(curves: pd.DataFrame, path: Path, n_seeds: int) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from genoff._io import atomic_write
+    from genoff._util.io import atomic_write
 
     scen = list(dict.fromkeys(curves["scenario"]))
     fig, axes = plt.subplots(1, len(scen), figsize=(6.4 * len(scen), 4.2), squeeze=False)

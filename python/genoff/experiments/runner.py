@@ -8,8 +8,8 @@ alongside for regret. Users are dropped once per run; in ``analytic`` mode their
 slot's contents are drained through finite buffers.
 
 Many runs (grids of scenario overrides x deciders x seeds, on any executor, resumable) are
-:mod:`genoff.sweeps`; the paper's Fig. 5 is :func:`genoff.reproduce.reproduce`. Both are
-re-exported here (``genoff.experiments.run_sweep``, ``genoff.experiments.reproduce``).
+:mod:`genoff.experiments.sweep` (``genoff.experiments.run_sweep``); the paper's Fig. 5 is
+:func:`genoff.fig5.reproduce`.
 
 Seeds: one integer seeds everything through :class:`numpy.random.SeedSequence`
 (``spawn`` gives independent streams for the drop, the fading, the tasks and the decider),
@@ -40,12 +40,13 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._io import atomic_write
-from genoff.catalog import Catalog
+from genoff._util.io import atomic_write, json_default
+from genoff.world.catalog import Catalog
 from genoff.deciders import Decider, make_decider
-from genoff.scenario import Scenario, load_scenario
+from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network, StepContext
-from genoff.tasks import TaskGenerator
+from genoff.world.services import SERVICE_TYPES
+from genoff.world.tasks import TaskGenerator
 
 __all__ = [
     "run",
@@ -54,30 +55,7 @@ __all__ = [
     "RunResult",
     "RunInterrupted",
     "Checkpoint",
-    # sweeps and the Fig. 5 reproduction (genoff.sweeps, genoff.reproduce), re-exported:
-    "RunSpec",
-    "expand_grid",
-    "run_sweep",
-    "make_executor",
-    "reproduce",
-    "PANELS",
 ]
-
-_SWEEPS = ("RunSpec", "expand_grid", "run_sweep", "make_executor")
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: genoff.sweeps and genoff.reproduce import this module.
-    if name in _SWEEPS:
-        from genoff import sweeps
-
-        return getattr(sweeps, name)
-    if name in ("reproduce", "PANELS"):
-        from genoff import reproduce
-
-        return getattr(reproduce, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 @dataclass
 class RunResult:
@@ -124,7 +102,7 @@ def _plain(value: Any) -> Any:
 
 def _json_default_lenient(o: Any) -> Any:
     try:
-        return _json_default(o)
+        return json_default(o)
     except TypeError:
         return repr(o)
 
@@ -199,7 +177,7 @@ class Checkpoint:
             "capacity_bps": None if capacity_bps is None else [float(c) for c in capacity_bps],
             "wall_time_s": float(wall_time_s),
         }
-        text = json.dumps(manifest, indent=1, default=_json_default, allow_nan=True) + "\n"
+        text = json.dumps(manifest, indent=1, default=json_default, allow_nan=True) + "\n"
         atomic_write(self.folder / self.MANIFEST, lambda tmp: Path(tmp).write_text(text))
         for p in self.folder.iterdir():  # earlier generations
             if p.name not in (self.MANIFEST, frames, state.name):
@@ -283,8 +261,8 @@ def run(
     Example: ``run("paper", "oracle", steps=3)``.
 
     Args:
-        scenario: a :class:`~genoff.scenario.Scenario`, or a built-in name (``"paper"``) or
-            TOML path for :func:`~genoff.scenario.load_scenario`.
+        scenario: a :class:`~genoff.world.scenario.Scenario`, or a built-in name (``"paper"``) or
+            TOML path for :func:`~genoff.world.scenario.load_scenario`.
         decider: a :class:`~genoff.deciders.Decider`, or a name of
             :data:`genoff.deciders.DECIDERS`, made with ``make_decider(name, seed=seed)``.
         steps: time slots (>= 1).
@@ -458,7 +436,7 @@ def _slot(step, scenario, network, evaluator, tasks, task_rng, fading_rng, decid
             "user": req.user,
             "cell": network.serving[req.user],
             "service": pd.Categorical.from_codes(
-                req.service, categories=list(_service_names())
+                req.service, categories=list(SERVICE_TYPES)
             ),
             "quality_preferred": req.quality_preferred,
             "quality_req": req.quality_req,
@@ -499,12 +477,6 @@ def _result(table, scenario, decider, evaluator, seed, steps, wall, done) -> Run
         meta["interrupted"] = True
         meta["steps_done"] = int(done)
     return RunResult(table, summary, meta)
-
-
-def _service_names() -> tuple[str, ...]:
-    from genoff.tasks import SERVICE_TYPES
-
-    return SERVICE_TYPES
 
 
 def summarize(table: pd.DataFrame) -> dict[str, Any]:
@@ -557,7 +529,7 @@ def write_results(result: RunResult, out: str | os.PathLike, *, force: bool = Fa
             "pass force=True (--force) to overwrite them"
         )
     meta = dict(result.meta, summary=result.summary)
-    meta_json = json.dumps(meta, indent=2, default=_json_default)
+    meta_json = json.dumps(meta, indent=2, default=json_default)
 
     def parquet(tmp: str) -> None:
         import pyarrow as pa
@@ -571,8 +543,8 @@ def write_results(result: RunResult, out: str | os.PathLike, *, force: bool = Fa
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(f"# genoff {result.meta['genoff_version']}\n")
             f.write(f"# seed {result.meta['seed']} steps {result.meta['steps']}\n")
-            f.write("# scenario " + json.dumps(result.meta["scenario"], default=_json_default) + "\n")
-            f.write("# decider " + json.dumps(result.meta["decider"], default=_json_default) + "\n")
+            f.write("# scenario " + json.dumps(result.meta["scenario"], default=json_default) + "\n")
+            f.write("# decider " + json.dumps(result.meta["decider"], default=json_default) + "\n")
             result.table.to_csv(f, index=False)
 
     def js(tmp: str) -> None:
@@ -583,13 +555,3 @@ def write_results(result: RunResult, out: str | os.PathLike, *, force: bool = Fa
         atomic_write(out / name, writer)
         paths.append(out / name)
     return paths
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, (np.ndarray, tuple)):
-        return list(o)
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
