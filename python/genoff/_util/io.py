@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 __all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value", "writable_folder",
-           "json_default"]
+           "json_default", "check_saved_settings"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
@@ -113,3 +113,29 @@ def writable_folder(path: str | os.PathLike, what: str = "out") -> Path:
     except OSError as e:
         raise ValueError(f"{what}: cannot write into {path} ({e.strerror or e})") from None
     return path
+
+
+def check_saved_settings(out: str | os.PathLike, file_name: str, settings: dict, force: bool, *,
+                         what: str, kept: str) -> None:
+    """Refuse to mix results of other settings into the folder ``out``.
+
+    ``out/file_name`` (JSON with a ``"settings"`` entry) records the settings of the results
+    in ``out``; unless ``force``, ``ValueError`` when it does not read or its settings differ
+    from ``settings``. ``what`` names the kind of results ("a comparison"), ``kept`` says
+    what ``--force`` overwrites and what it keeps.
+    """
+    import json
+
+    out = Path(out)
+    f = out / file_name
+    if not f.is_file() or force:
+        return
+    try:
+        saved = json.loads(f.read_text(encoding="utf-8"))["settings"]
+    except (ValueError, KeyError, OSError, TypeError):
+        raise ValueError(f"{f} exists but does not read as {what}; choose another --out "
+                         "or pass force=True (--force)") from None
+    if saved != settings:
+        raise ValueError(f"{out} holds {what} with other settings ({f}); rerun with the same "
+                         "settings to resume it, choose another --out, or pass force=True "
+                         f"(--force) to {kept}")

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._util.io import atomic_write_text, toml_value, write_table
+from genoff._util.io import atomic_write_text, check_saved_settings, toml_value, write_table
 from genoff.deciders import LLM_DECIDERS
-from genoff.experiments.sweep import RUNS_DIR, RunSpec, _replica_seeds, check_executor, read_run, run_sweep
+from genoff.experiments.sweep import RUNS_DIR, RunSpec, replica_seeds, check_executor, read_run, run_sweep
 
 __all__ = [
     "compare",
@@ -171,21 +171,6 @@ def _window_names(windows: Sequence[tuple[int, int]]) -> list[str]:
     return [f"slots {lo}-{hi - 1}" for lo, hi in windows]
 
 
-def _check_settings(out: Path, settings: dict, force: bool) -> None:
-    f = out / SETTINGS_FILE
-    if not f.is_file() or force:
-        return
-    try:
-        saved = json.loads(f.read_text(encoding="utf-8"))["settings"]
-    except (ValueError, KeyError, OSError):
-        raise ValueError(f"{f} exists but is not a genoff comparison; choose another --out "
-                         "or pass force=True (--force)") from None
-    if saved != settings:
-        raise ValueError(f"{out} holds a comparison with other settings ({f}); rerun with the "
-                         "same settings to resume it, choose another --out, or pass force=True "
-                         "(--force) to overwrite its tables (finished runs are kept in runs/)")
-
-
 def compare(
     out: str | os.PathLike,
     *,
@@ -250,9 +235,10 @@ def compare(
         "seeds": int(seeds), "steps": int(steps), "root_seed": int(root_seed),
         "windows": [list(w) for w in windows],
     }
-    _check_settings(out, settings, force)
+    check_saved_settings(out, SETTINGS_FILE, settings, force, what="a genoff comparison",
+                         kept="overwrite its tables (finished runs are kept in runs/)")
     out.mkdir(parents=True, exist_ok=True)
-    seed_list = _replica_seeds(int(seeds), int(root_seed))
+    seed_list = replica_seeds(int(seeds), int(root_seed))
     specs = {
         (sc, e.label, sd): RunSpec(sc, decider=e.decider, decider_kwargs=e.kwargs, steps=steps, seed=sd)
         for sc in scenarios for e in entries for sd in seed_list

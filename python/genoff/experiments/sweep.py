@@ -209,7 +209,7 @@ class RunSpec:
 # Grids
 
 
-def _replica_seeds(seeds: int, root_seed: int) -> list[int]:
+def replica_seeds(seeds: int, root_seed: int) -> list[int]:
     children = np.random.SeedSequence(root_seed).spawn(seeds)
     # 63 bits so that seeds fit int64 columns (Parquet, pandas).
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
@@ -267,7 +267,7 @@ def expand_grid(
                 except (ValueError, TypeError) as e:
                     raise ValueError(f"bad grid key or value {key!r} = {v!r}: {e}") from None
         values.append(vals)
-    replica_seeds = _replica_seeds(int(seeds), int(root_seed))
+    seed_list = replica_seeds(int(seeds), int(root_seed))
     specs = []
     for point in itertools.product(*values):
         changes: dict[str, Any] = {}
@@ -278,7 +278,7 @@ def expand_grid(
             else:
                 overrides[key] = v
         changes["overrides"] = overrides
-        for s in replica_seeds:
+        for s in seed_list:
             specs.append(base.replace(**changes, seed=s))
     return specs
 

@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._util.io import atomic_write, atomic_write_text, writable_folder, write_table
+from genoff._util.io import atomic_write, check_saved_settings, atomic_write_text, writable_folder, write_table
 from genoff.experiments.compare import MAX_FALLBACK_SHARE, fallback_share
 from genoff.deciders import LLM_DECIDERS
-from genoff.experiments.sweep import RunSpec, _replica_seeds, check_executor, expand_grid, run_sweep
+from genoff.experiments.sweep import RunSpec, replica_seeds, check_executor, expand_grid, run_sweep
 
 __all__ = [
     "PANELS",
@@ -246,10 +246,10 @@ class Settings:
 
     # -- seeds ---------------------------------------------------------------------------
     def learn_seeds(self) -> list[int]:
-        return _replica_seeds(self.sizes.learn_seeds, self.root_seed)
+        return replica_seeds(self.sizes.learn_seeds, self.root_seed)
 
     def sweep_seeds(self) -> list[int]:
-        return _replica_seeds(self.sizes.sweep_seeds, self.root_seed)
+        return replica_seeds(self.sizes.sweep_seeds, self.root_seed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -825,25 +825,6 @@ class ReproduceResult:
 SETTINGS_FILE = "reproduce.json"
 
 
-def _check_out(out: Path, settings: Settings, force: bool) -> None:
-    f = out / SETTINGS_FILE
-    if not f.is_file() or force:
-        return
-    try:
-        saved = json.loads(f.read_text(encoding="utf-8"))["settings"]
-    except (ValueError, KeyError, OSError):
-        raise ValueError(
-            f"{f} exists but does not read as a genoff reproduction; choose another --out "
-            "or pass force=True (--force)"
-        ) from None
-    if saved != settings.to_dict():
-        raise ValueError(
-            f"{out} holds a reproduction with other settings ({f}); rerun with the same "
-            "settings to resume it, choose another --out, or pass force=True (--force) to "
-            "overwrite its figures and tables (finished runs of either are kept in runs/)"
-        )
-
-
 def _panels_done(out: Path, settings: Settings) -> list[str]:
     """Panels whose figures and tables ``out`` holds from a call with ``settings``."""
     try:
@@ -904,7 +885,9 @@ def reproduce(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder, but {out} is a file")
-    _check_out(out, settings, force)
+    check_saved_settings(out, SETTINGS_FILE, settings.to_dict(), force,
+                         what="a genoff reproduction", kept="overwrite its figures and tables "
+                         "(finished runs of either are kept in runs/)")
     writable_folder(out, "out")
 
     # Panels this folder already holds with these settings (an earlier call with other
