@@ -18,9 +18,15 @@ from typing import Any
 __all__ = ["is_int", "integer", "real", "boolean", "string", "choice", "index", "fmt"]
 
 
+_MAX_SHOWN = 60
+
+
 def fmt(value: Any) -> str:
-    """A value as an error message shows it (strings quoted)."""
-    return repr(value) if isinstance(value, str) else str(value)
+    """A value as an error message shows it: one line, strings quoted, at most 60
+    characters (a long value is cut with "...")."""
+    text = str(value) if isinstance(value, numbers.Number) else repr(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
 def is_int(value: Any) -> bool:

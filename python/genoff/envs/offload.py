@@ -40,6 +40,7 @@ import numpy as np
 from gymnasium import spaces
 
 from genoff import ENV_ID  # "genoff/Offload-v0"
+from genoff._util import validate
 from genoff.world.catalog import Catalog
 from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
@@ -48,17 +49,6 @@ from genoff.world.services import SERVICE_TYPES
 from genoff.world.tasks import Requests, TaskGenerator
 
 __all__ = ["OffloadEnv", "ENV_ID", "observation", "observation_bounds"]
-
-
-def _integer(name: str, value: Any, low: int, high: int | None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r:.50}")
-    v = int(value)
-    if v < low:
-        raise ValueError(f"{name} must be >= {low}, got {v}")
-    if high is not None and v > high:
-        raise ValueError(f"{name} must be <= {high}, got {v}")
-    return v
 
 
 class OffloadEnv(gym.Env):
@@ -90,7 +80,7 @@ class OffloadEnv(gym.Env):
                 f"{type(scenario).__name__}"
             )
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.slots_per_episode = _integer("slots_per_episode", slots_per_episode, 1, 2**62)
+        self.slots_per_episode = validate.integer("slots_per_episode", slots_per_episode, ge=1, le=2**62)
         #: Steps of an episode (one request per step): slots x users.
         self.episode_steps = self.slots_per_episode * self.scenario.num_users
         if not isinstance(extra_features, (bool, np.bool_)):
@@ -102,7 +92,7 @@ class OffloadEnv(gym.Env):
             raise TypeError(
                 f"catalog must be a genoff.world.catalog.Catalog or None, got {type(catalog).__name__}"
             )
-        self.n_threads = _integer("n_threads", n_threads, 0, 2**31 - 1)
+        self.n_threads = validate.integer("n_threads", n_threads, ge=0, le=2**31 - 1)
         self.evaluator = Evaluator(self.scenario, catalog)
         self.tasks = TaskGenerator(self.scenario.tasks)
         self._mean_tokens = float(self.scenario.tasks.mean_output_tokens)
@@ -139,7 +129,7 @@ class OffloadEnv(gym.Env):
         takes no ``options`` (None or an empty dict).
         """
         if seed is not None:
-            seed = _integer("seed", seed, 0, None)
+            seed = validate.integer("seed", seed, ge=0)
         if options is not None:
             if not isinstance(options, Mapping):
                 raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
