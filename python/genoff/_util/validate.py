@@ -15,7 +15,9 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["is_int", "integer", "real", "boolean", "string", "choice", "index", "fmt"]
+__all__ = [
+    "is_int", "integer", "real", "real_array", "boolean", "string", "choice", "index", "fmt",
+]
 
 
 _MAX_SHOWN = 60
@@ -85,6 +87,25 @@ def real(name: str, value: Any, *, gt: float | None = None, ge: float | None = N
     return v
 
 
+def real_array(name: str, value: Any, *, gt: float | None = None,
+               ge: float | None = None) -> Any:
+    """``value`` as a float64 NumPy array (any shape) whose entries are all finite; ``gt``/
+    ``ge`` bound every entry (the message shows the smallest)."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numeric, got {type(value).__name__}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if gt is not None and not np.all(arr > gt):
+        raise ValueError(f"{name} must be > {gt:g}, got min {arr.min():g}")
+    if ge is not None and not np.all(arr >= ge):
+        raise ValueError(f"{name} must be >= {ge:g}, got min {arr.min():g}")
+    return arr
+
+
 def boolean(name: str, value: Any, *, type_error: type[Exception] = TypeError) -> bool:
     """``value`` if it is a ``bool`` (NumPy's included)."""
     if not isinstance(value, (bool, _np_bool())):
@@ -92,10 +113,14 @@ def boolean(name: str, value: Any, *, type_error: type[Exception] = TypeError) -
     return bool(value)
 
 
-def string(name: str, value: Any, *, type_error: type[Exception] = TypeError) -> str:
-    """``value`` if it is a ``str``."""
+def string(name: str, value: Any, *, nonempty: bool = False,
+           type_error: type[Exception] = TypeError) -> str:
+    """``value`` if it is a ``str``; ``nonempty=True`` also refuses one that is empty or
+    only white space (``ValueError``)."""
     if not isinstance(value, str):
         raise type_error(f"{name} must be a string, got {type(value).__name__} {fmt(value)}")
+    if nonempty and not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
     return value
 
 
