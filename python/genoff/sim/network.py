@@ -1,7 +1,7 @@
 """The dropped network and the radio part of eq. (1).
 
 :class:`Network` drops users into a scenario's cells once (large-scale channel from
-:mod:`genoff.world.channel`) and obtains the radio part of eq. (1) from the compiled core:
+:mod:`genoff.world.topology`) and obtains the radio part of eq. (1) from the compiled core:
 ``analytic`` mode runs a full-buffer PF downlink of ``scheduler.num_tti`` TTIs with Rayleigh
 fading and gives each user its long-run throughput ``C``; ``tti`` mode drains each step's
 contents through finite buffers under PF and measures each delivery time (:class:`Radio`).
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genoff import core
-from genoff.world import channel
+from genoff.world import topology
 from genoff.world.scenario import Scenario
 from genoff.world.tasks import Requests
 
@@ -57,7 +57,7 @@ class Network:
     def __init__(self, scenario: Scenario, rng: np.random.Generator, n_threads: int = 0) -> None:
         self.scenario = scenario
         self.n_threads = n_threads
-        self.large_scale = channel.large_scale(rng, scenario)
+        self.large_scale = topology.large_scale(rng, scenario)
         self.num_ue = int(self.large_scale.serving.shape[0])
         self.gain = self.large_scale.gain[..., None]  # [num_ue, num_cell, 1]: flat over RBs
         self.tx_power_w = np.asarray(scenario.tx_power_w_per_rb, dtype=np.float64)
