@@ -37,20 +37,20 @@ and :meth:`Catalog.with_model` adds it::
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+from genoff._util import validate
 
 __all__ = [
     "LLMModel",
@@ -62,32 +62,22 @@ __all__ = [
     "HARDWARE_FIELDS",
 ]
 
+# The numeric fields of each kind of entry, each with a source, and their bounds.
+_MODEL_BOUNDS: dict[str, dict[str, float]] = {
+    "ttft_s": {"ge": 0.0},
+    "tpot_s": {"gt": 0.0},
+    "quality": {"ge": 0.0, "le": 100.0},
+    "params_b": {"gt": 0.0},
+}
+_HARDWARE_BOUNDS: dict[str, dict[str, float]] = {
+    "peak_flops": {"gt": 0.0},
+    "mem_bw_bytes_s": {"gt": 0.0},
+    "memory_gb": {"gt": 0.0},
+}
 #: Numeric fields of a model entry, each with a source.
-MODEL_FIELDS: tuple[str, ...] = ("ttft_s", "tpot_s", "quality", "params_b")
+MODEL_FIELDS: tuple[str, ...] = tuple(_MODEL_BOUNDS)
 #: Numeric fields of a hardware entry, each with a source.
-HARDWARE_FIELDS: tuple[str, ...] = ("peak_flops", "mem_bw_bytes_s", "memory_gb")
-
-
-def _number(
-    where: str,
-    value: Any,
-    *,
-    gt: float | None = None,
-    ge: float | None = None,
-    le: float | None = None,
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where} must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{where} must be finite, got {v}")
-    if gt is not None and not v > gt:
-        raise ValueError(f"{where} must be > {gt:g}, got {v:g}")
-    if ge is not None and not v >= ge:
-        raise ValueError(f"{where} must be >= {ge:g}, got {v:g}")
-    if le is not None and not v <= le:
-        raise ValueError(f"{where} must be <= {le:g}, got {v:g}")
-    return v
+HARDWARE_FIELDS: tuple[str, ...] = tuple(_HARDWARE_BOUNDS)
 
 
 def _sources(where: str, source: Any, estimated: Any, fields: tuple[str, ...]):
@@ -99,9 +89,7 @@ def _sources(where: str, source: Any, estimated: Any, fields: tuple[str, ...]):
             raise ValueError(
                 f"{where}.source has unknown field {k!r} (fields: {', '.join(fields)})"
             )
-        if not isinstance(v, str) or not v.strip():
-            raise ValueError(f"{where}.source.{k} must be a non-empty string")
-        src[k] = v
+        src[k] = validate.string(f"{where}.source.{k}", v, nonempty=True, type_error=ValueError)
     for k in fields:
         src.setdefault(k, "user-supplied")
     if isinstance(estimated, str) or not isinstance(estimated, Iterable):
@@ -116,7 +104,42 @@ def _sources(where: str, source: Any, estimated: Any, fields: tuple[str, ...]):
 
 
 @dataclass(frozen=True)
-class LLMModel:
+class _Entry:
+    """What a catalog entry shares: its name, a source per number, the numbers that are
+    estimates and a display name; the subclasses add their numbers (``_BOUNDS``: field ->
+    bounds) after ``name``, so those stay positional."""
+
+    _SECTION: ClassVar[str] = ""
+    _BOUNDS: ClassVar[dict[str, dict[str, float]]] = {}
+
+    name: str
+    _: KW_ONLY
+    source: dict[str, str] = field(default_factory=dict)
+    estimated: tuple[str, ...] = ()
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        validate.string(
+            f"{type(self).__name__}.name", self.name, nonempty=True, type_error=ValueError
+        )
+        where = f"{self._SECTION}.{self.name}"
+        for key, limits in self._BOUNDS.items():
+            value = validate.real(f"{where}.{key}", getattr(self, key), **limits)
+            object.__setattr__(self, key, value)
+        src, est = _sources(where, self.source, self.estimated, tuple(self._BOUNDS))
+        object.__setattr__(self, "source", src)
+        object.__setattr__(self, "estimated", est)
+        validate.string(f"{where}.display_name", self.display_name)
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.name)
+
+    def _identity(self) -> int:
+        """The hash of the name and the numbers (``source`` is a dict)."""
+        return hash((self.name, *(getattr(self, key) for key in self._BOUNDS)))
+
+
+@dataclass(frozen=True)
+class LLMModel(_Entry):
     """One LLM's generation timing and quality.
 
     Attributes:
@@ -128,35 +151,19 @@ class LLMModel:
         source: field -> where its number comes from (fields not given: ``"user-supplied"``).
         estimated: the fields whose numbers are estimates.
         display_name: name for tables and plots (defaults to ``name``).
+
+    ``source``, ``estimated`` and ``display_name`` are keyword-only.
     """
 
-    name: str
+    _SECTION: ClassVar[str] = "models"
+    _BOUNDS: ClassVar[dict[str, dict[str, float]]] = _MODEL_BOUNDS
+
     ttft_s: float
     tpot_s: float
     quality: float
     params_b: float
-    source: dict[str, str] = field(default_factory=dict)
-    estimated: tuple[str, ...] = ()
-    display_name: str = ""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ValueError(f"model name must be a non-empty string, got {self.name!r}")
-        w = f"models.{self.name}"
-        object.__setattr__(self, "ttft_s", _number(f"{w}.ttft_s", self.ttft_s, ge=0.0))
-        object.__setattr__(self, "tpot_s", _number(f"{w}.tpot_s", self.tpot_s, gt=0.0))
-        object.__setattr__(self, "quality", _number(f"{w}.quality", self.quality, ge=0.0, le=100.0))
-        object.__setattr__(self, "params_b", _number(f"{w}.params_b", self.params_b, gt=0.0))
-        src, est = _sources(w, self.source, self.estimated, MODEL_FIELDS)
-        object.__setattr__(self, "source", src)
-        object.__setattr__(self, "estimated", est)
-        if not isinstance(self.display_name, str):
-            raise TypeError(f"{w}.display_name must be a string")
-        if not self.display_name:
-            object.__setattr__(self, "display_name", self.name)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.ttft_s, self.tpot_s, self.quality, self.params_b))
+    __hash__ = _Entry._identity
 
     def generation_time_s(self, n_tokens):
         """``ttft_s + n_tokens * tpot_s`` (eq. 3), for a number or an array of token counts."""
@@ -169,7 +176,7 @@ class LLMModel:
 
 
 @dataclass(frozen=True)
-class Hardware:
+class Hardware(_Entry):
     """An accelerator for :func:`roofline_timing`.
 
     Attributes:
@@ -177,32 +184,18 @@ class Hardware:
         peak_flops: dense BF16 peak (FLOP/s).
         mem_bw_bytes_s: memory bandwidth (byte/s).
         memory_gb: memory (GB, 1e9 bytes).
-        source: field -> source; estimated: fields that are estimates; display_name.
+        source: field -> source; estimated: fields that are estimates; display_name
+            (keyword-only).
     """
 
-    name: str
+    _SECTION: ClassVar[str] = "hardware"
+    _BOUNDS: ClassVar[dict[str, dict[str, float]]] = _HARDWARE_BOUNDS
+
     peak_flops: float
     mem_bw_bytes_s: float
     memory_gb: float
-    source: dict[str, str] = field(default_factory=dict)
-    estimated: tuple[str, ...] = ()
-    display_name: str = ""
 
-    def __post_init__(self) -> None:
-        w = f"hardware.{self.name}"
-        object.__setattr__(self, "peak_flops", _number(f"{w}.peak_flops", self.peak_flops, gt=0.0))
-        object.__setattr__(
-            self, "mem_bw_bytes_s", _number(f"{w}.mem_bw_bytes_s", self.mem_bw_bytes_s, gt=0.0)
-        )
-        object.__setattr__(self, "memory_gb", _number(f"{w}.memory_gb", self.memory_gb, gt=0.0))
-        src, est = _sources(w, self.source, self.estimated, HARDWARE_FIELDS)
-        object.__setattr__(self, "source", src)
-        object.__setattr__(self, "estimated", est)
-        if not self.display_name:
-            object.__setattr__(self, "display_name", self.name)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.peak_flops, self.mem_bw_bytes_s, self.memory_gb))
+    __hash__ = _Entry._identity
 
 
 def roofline_timing(
@@ -238,16 +231,13 @@ def roofline_timing(
     Returns:
         ``(ttft_s, tpot_s)``.
     """
-    params = _number("params_b", params_b, gt=0.0) * 1e9
-    peak = _number("peak_flops", peak_flops, gt=0.0)
-    bw = _number("mem_bw_bytes_s", mem_bw_bytes_s, gt=0.0)
-    bpp = _number("bytes_per_param", bytes_per_param, gt=0.0)
-    if isinstance(prompt_tokens, bool) or not isinstance(prompt_tokens, numbers.Integral):
-        raise TypeError(f"prompt_tokens must be an integer, got {type(prompt_tokens).__name__}")
-    if prompt_tokens < 1:
-        raise ValueError(f"prompt_tokens must be >= 1, got {prompt_tokens}")
-    eff = _number("efficiency", efficiency, gt=0.0, le=1.0)
-    ttft = 2.0 * params * int(prompt_tokens) / (peak * eff)
+    params = validate.real("params_b", params_b, gt=0.0) * 1e9
+    peak = validate.real("peak_flops", peak_flops, gt=0.0)
+    bw = validate.real("mem_bw_bytes_s", mem_bw_bytes_s, gt=0.0)
+    bpp = validate.real("bytes_per_param", bytes_per_param, gt=0.0)
+    tokens = validate.integer("prompt_tokens", prompt_tokens, ge=1)
+    eff = validate.real("efficiency", efficiency, gt=0.0, le=1.0)
+    ttft = 2.0 * params * tokens / (peak * eff)
     tpot = params * bpp / (bw * eff)
     return ttft, tpot
 
@@ -381,15 +371,13 @@ def _sourced(where: str, entry: Any) -> tuple[float, str, bool]:
     if ("value" in entry) == ("reciprocal" in entry):
         raise ValueError(f"{where} needs exactly one of value or reciprocal")
     if "value" in entry:
-        value = _number(f"{where}.value", entry["value"])
+        value = validate.real(f"{where}.value", entry["value"])
     else:
-        value = 1.0 / _number(f"{where}.reciprocal", entry["reciprocal"], gt=0.0)
-    source = entry.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise ValueError(f"{where}.source must be a non-empty string")
-    estimated = entry.get("estimated", False)
-    if not isinstance(estimated, bool):
-        raise TypeError(f"{where}.estimated must be true or false")
+        value = 1.0 / validate.real(f"{where}.reciprocal", entry["reciprocal"], gt=0.0)
+    source = validate.string(
+        f"{where}.source", entry.get("source"), nonempty=True, type_error=ValueError
+    )
+    estimated = validate.boolean(f"{where}.estimated", entry.get("estimated", False))
     return value, source, estimated
 
 
@@ -409,9 +397,7 @@ def _entry(section: str, name: str, table: Any, fields: tuple[str, ...]) -> dict
         kwargs["source"][f] = source
         if est:
             kwargs["estimated"].append(f)
-    kwargs["display_name"] = table.get("display_name", "")
-    if not isinstance(kwargs["display_name"], str):
-        raise TypeError(f"{where}.display_name must be a string")
+    kwargs["display_name"] = table.get("display_name", "")  # checked by the entry
     return kwargs
 
 
