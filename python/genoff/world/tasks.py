@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 
+from genoff._util import validate
 from genoff.world.scenario import TasksConfig
 from genoff.world.services import QUALITY_PREFERRED, REGULAR, SERVICE_TYPES
 
@@ -43,6 +45,9 @@ __all__ = [
     "TaskGenerator",
     "sample_tokens",
 ]
+
+#: Largest token count and request count (exact in float64).
+_MAX_COUNT = 2**53
 
 _REGULAR_IDX = np.array([SERVICE_TYPES.index(s) for s in REGULAR], dtype=np.int64)
 _QP_IDX = np.array([SERVICE_TYPES.index(s) for s in QUALITY_PREFERRED], dtype=np.int64)
@@ -144,17 +149,11 @@ def sample_tokens(
     a non-negative integer (``min_tokens >= 1``, ``max_tokens`` in ``[min_tokens, 2^53]``), a
     ``mean`` outside ``[min_tokens, max_tokens]`` or a ``cv`` outside ``[0, 100]``.
     """
-    counts = (("num", num, 0), ("min_tokens", min_tokens, 1), ("max_tokens", max_tokens, 1))
-    for name, v, lo in counts:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {type(v).__name__} {v!r}")
-        if not lo <= v <= 2**53:
-            raise ValueError(f"{name} must lie in [{lo}, 2^53], got {v}")
-    for name, v in (("mean", mean), ("cv", cv)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(
-            v, (int, float, np.integer, np.floating)
-        ):
-            raise TypeError(f"{name} must be a number, got {type(v).__name__} {v!r}")
+    num = validate.integer("num", num, ge=0, le=_MAX_COUNT)
+    min_tokens = validate.integer("min_tokens", min_tokens, ge=1, le=_MAX_COUNT)
+    max_tokens = validate.integer("max_tokens", max_tokens, ge=1, le=_MAX_COUNT)
+    mean = validate.real("mean", mean, finite=False)
+    cv = validate.real("cv", cv, finite=False)
     if max_tokens < min_tokens:
         raise ValueError(f"max_tokens must be >= min_tokens = {min_tokens}, got {max_tokens}")
     if not min_tokens <= mean <= max_tokens:  # also rejects NaN
