@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from genoff.world.scenario import Scenario
 
 __all__ = [
+    "NUM_SITES",
+    "SECTORS_PER_SITE",
     "site_layout",
     "cell_layout",
     "drop_users",
@@ -50,6 +52,10 @@ __all__ = [
     "rayleigh_fading_power",
 ]
 
+#: The layouts: the centre site, + a ring of 6, + a ring of 12.
+NUM_SITES = (1, 7, 19)
+#: Cells per site: one omni cell, or three sectors.
+SECTORS_PER_SITE = (1, 3)
 _SECTOR_BORESIGHTS_DEG = (30.0, 150.0, 270.0)
 
 
@@ -60,7 +66,7 @@ def site_layout(num_sites: int, isd_m: float) -> np.ndarray:
     alternately distance 2 ISD at 0, 60, ... deg and sqrt(3) ISD at 30, 90, ... deg. Each
     site's own hexagon (apothem ISD/2) has its vertices at 30, 90, ..., 330 deg.
     """
-    num_sites = validate.integer("num_sites", num_sites, choices=(1, 7, 19), type_error=ValueError)
+    num_sites = validate.integer("num_sites", num_sites, choices=NUM_SITES, type_error=ValueError)
     isd = float(validate.real_array("isd_m", isd_m, gt=0.0))
     pts = [(0.0, 0.0)]
     if num_sites >= 7:
@@ -95,7 +101,7 @@ def cell_layout(
         (m), float64 [num_cell] sector boresight azimuth (deg, counter-clockwise from x).
     """
     sectors_per_site = validate.integer(
-        "sectors_per_site", sectors_per_site, choices=(1, 3), type_error=ValueError
+        "sectors_per_site", sectors_per_site, choices=SECTORS_PER_SITE, type_error=ValueError
     )
     sites = site_layout(num_sites, isd_m)
     # [num_cell, 2]

@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from genoff.defaults import BYTES_PER_TOKEN, CLOUD_MODEL, EDGE_MODEL, PENALTY, T_BACK_S, TARGET_S
 from genoff._util import validate
+from genoff.defaults import BYTES_PER_TOKEN, CLOUD_MODEL, EDGE_MODEL, PENALTY, T_BACK_S, TARGET_S
+from genoff.world.antenna import ANTENNAS
+from genoff.world.propagation import MODELS
+from genoff.world.scenario.base import Section, sequence, shown_key, word
 from genoff.world.scenario.bounds import (
     MAX_BYTES_PER_TOKEN,
     MAX_CV,
@@ -31,8 +34,8 @@ from genoff.world.scenario.bounds import (
     MAX_TOKENS,
     MAX_USERS_PER_CELL,
 )
-from genoff.world.scenario.base import Section, sequence, shown_key, word
 from genoff.world.services import QUALITY_PREFERRED, SERVICE_TYPES
+from genoff.world.topology import NUM_SITES, SECTORS_PER_SITE
 
 __all__ = [
     "LayoutConfig",
@@ -80,10 +83,12 @@ class LayoutConfig(Section):
 
     def __post_init__(self) -> None:
         p = self._path
-        self._set("num_sites", validate.integer(p("num_sites"), self.num_sites, choices=(1, 7, 19)))
+        self._set("num_sites", validate.integer(p("num_sites"), self.num_sites, choices=NUM_SITES))
         self._set(
             "sectors_per_site",
-            validate.integer(p("sectors_per_site"), self.sectors_per_site, choices=(1, 3)),
+            validate.integer(
+                p("sectors_per_site"), self.sectors_per_site, choices=SECTORS_PER_SITE
+            ),
         )
         self._set("isd_m", validate.real(p("isd_m"), self.isd_m, gt=0.0, le=MAX_ISD_M))
         self._set(
@@ -140,7 +145,7 @@ class ChannelConfig(Section):
 
     def __post_init__(self) -> None:
         p = self._path
-        self._set("model", validate.choice(p("model"), self.model, ("uma", "umi")))
+        self._set("model", validate.choice(p("model"), self.model, MODELS))
         self._set("fc_ghz", validate.real(p("fc_ghz"), self.fc_ghz, ge=0.5, le=100.0))
         self._set("h_ut_m", validate.real(p("h_ut_m"), self.h_ut_m, ge=1.5, le=22.5))
         self._set(
@@ -153,7 +158,7 @@ class ChannelConfig(Section):
         self._set("shadowing", validate.boolean(p("shadowing"), self.shadowing))
         self._set("fading", validate.choice(p("fading"), self.fading, ("rayleigh", "none")))
         self._set(
-            "antenna", validate.choice(p("antenna"), self.antenna, ("omni", "3gpp-sector"))
+            "antenna", validate.choice(p("antenna"), self.antenna, ANTENNAS)
         )
         self._set(
             "downtilt_deg", validate.real(p("downtilt_deg"), self.downtilt_deg, ge=-90.0, le=90.0)
@@ -274,9 +279,7 @@ class TasksConfig(Section):
     size_level_edges: tuple[float, ...] = (600.0, 1400.0)
     size_level_names: tuple[str, ...] = ("short", "middle", "long")
     bytes_per_token: float = BYTES_PER_TOKEN
-    quality_requirement: dict[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_QUALITY_REQUIREMENT)
-    )
+    quality_requirement: dict[str, float] = field(default_factory=DEFAULT_QUALITY_REQUIREMENT.copy)
     requests_per_step: int = 1
 
     def __post_init__(self) -> None:
