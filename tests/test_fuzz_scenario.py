@@ -242,6 +242,19 @@ def _one_line(e: BaseException) -> str:
     return msg
 
 
+def _built(label: str, build):
+    """What ``build()`` returns, or None where it refuses with a one-line ``ValueError`` or
+    ``TypeError``; the outcome is counted as a Hypothesis event."""
+    try:
+        built = build()
+    except (ValueError, TypeError) as e:
+        _one_line(e)
+        event(f"{label}: {type(e).__name__}")
+        return None
+    event(f"{label}: ok")
+    return built
+
+
 _MESSAGE_STARTS = (
     "unknown field",
     "name",
@@ -396,13 +409,9 @@ def test_fuzz_corrupted_toml_text(text):
 )
 def test_fuzz_with_overrides(overrides, seed):
     base = Scenario().with_overrides(_SMALL)
-    try:
-        s = base.with_overrides(overrides)
-    except (ValueError, TypeError) as e:
-        _one_line(e)
-        event(f"override: {type(e).__name__}")
+    s = _built("override", lambda: base.with_overrides(overrides))
+    if s is None:
         return
-    event("override: ok")
     # what loads writes itself back exactly, through to_dict and through TOML
     assert Scenario.from_dict(s.to_dict()) == s
     path = _TMP / "roundtrip.toml"
@@ -413,13 +422,9 @@ def test_fuzz_with_overrides(overrides, seed):
 
 @given(data=st.one_of(mutated(), _VALUE, st.dictionaries(_TEXT, _VALUE, max_size=3)))
 def test_fuzz_from_dict(data):
-    try:
-        s = Scenario.from_dict(data)
-    except (ValueError, TypeError) as e:
-        _one_line(e)
-        event(f"from_dict: {type(e).__name__}")
+    s = _built("from_dict", lambda: Scenario.from_dict(data))
+    if s is None:
         return
-    event("from_dict: ok")
     assert Scenario.from_dict(s.to_dict()) == s
     assert math.isfinite(s.noise_w) and s.noise_w > 0
     assert math.isfinite(s.tx_power_w_per_rb) and s.tx_power_w_per_rb > 0
