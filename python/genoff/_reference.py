@@ -18,16 +18,9 @@ import numpy as np
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
 from genoff.defaults import EVALUATE_DEFAULTS
 
-__all__ = [
-    "sinr",
-    "shannon_rate",
-    "pf_allocate",
-    "PFScheduler",
-    "rayleigh_power",
-    "run_full_buffer",
-    "run_finite_buffer",
-    "evaluate",
-]
+# The kernels of genoff.core, by the same names.
+__all__ = ["sinr", "shannon_rate", "pf_allocate", "PFScheduler", "rayleigh_power",
+           "run_full_buffer", "run_finite_buffer", "evaluate"]
 
 _LOG2E = 1.4426950408889634074  # 1 / ln 2, the same constant as the core
 _MIN_AVG = np.finfo(np.float64).tiny  # floor of the PF average T
