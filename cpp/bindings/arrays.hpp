@@ -105,6 +105,14 @@ inline void require_dim(const py::array& a, const char* name, py::ssize_t axis, 
   }
 }
 
+// A 1-D array of `length` entries: `dims` names the axis for a wrong ndim ("[num_ue]"),
+// `shape` the expected shape for a wrong length ("(num_ue,)").
+inline void require_vector(const py::array& a, const char* name, py::ssize_t length,
+                           const char* dims, const char* shape) {
+  require_ndim(a, name, 1, dims);
+  require_dim(a, name, 0, length, shape);
+}
+
 // A per-RB quantity given as a scalar or a [num_rb] vector, as a [num_rb] vector.
 inline std::vector<double> per_rb(py::handle obj, const char* name, py::ssize_t num_rb) {
   ArrF64 a = as_f64(obj, name);
@@ -226,6 +234,19 @@ py::array_t<T> to_array(const std::vector<T>& v) {
 inline bool is_float32(py::handle obj) {
   return py::isinstance<py::array>(obj) &&
          py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<float>());
+}
+
+// kernel(gain_array, gain_per_rb) with gain as a checked 3-D [num_ue, num_cell, num_rb or 1]
+// array: an ArrF32 for a float32 array (kept), else an ArrF64.
+template <class Kernel>
+auto with_gain(py::handle gain, py::ssize_t num_ue, py::ssize_t num_cell, py::ssize_t num_rb,
+               Kernel&& kernel) {
+  if (is_float32(gain)) {
+    const ArrF32 g32 = ArrF32::ensure(gain);
+    return kernel(g32, check_gain(g32, num_ue, num_cell, num_rb, false));
+  }
+  const ArrF64 g64 = as_f64(gain, "gain");
+  return kernel(g64, check_gain(g64, num_ue, num_cell, num_rb, false));
 }
 
 }  // namespace genoff::bind

@@ -10,11 +10,11 @@ py::array_t<double> sinr_impl(const py::array_t<T, kFlags>& gain, bool per_rb, c
                               const ArrI64& srv, int n_threads) {
   const index_t num_ue = srv.shape(0), num_cell = tx.shape(0), num_rb = tx.shape(1);
   py::array_t<double> out({py::ssize_t(num_ue), py::ssize_t(num_rb)});
-  double* o = out.mutable_data();
+  double* out_data = out.mutable_data();
   {
     py::gil_scoped_release nogil;
     genoff::sinr<T>(gain.data(), num_ue, num_cell, num_rb, per_rb, tx.data(), mask_ptr(act),
-                    noise.data(), srv.data(), o, n_threads);
+                    noise.data(), srv.data(), out_data, n_threads);
   }
   return out;
 }
@@ -48,14 +48,9 @@ void bind_channel(py::module_& m) {
         }
         std::vector<double> noise = per_rb(noise_w, "noise_w", num_rb);
         ArrI64 srv = as_serving(serving);
-        if (is_float32(gain)) {
-          ArrF32 g = ArrF32::ensure(gain);
-          const bool per = check_gain(g, srv.shape(0), num_cell, num_rb, false);
-          return sinr_impl<float>(g, per, tx, act, noise, srv, n_threads);
-        }
-        ArrF64 g = as_f64(gain, "gain");
-        const bool per = check_gain(g, srv.shape(0), num_cell, num_rb, false);
-        return sinr_impl<double>(g, per, tx, act, noise, srv, n_threads);
+        return with_gain(gain, srv.shape(0), num_cell, num_rb, [&](const auto& g, bool gain_per_rb) {
+          return sinr_impl(g, gain_per_rb, tx, act, noise, srv, n_threads);
+        });
       },
       py::arg("gain"), py::arg("tx_power_w"), py::arg("active"), py::arg("noise_w"),
       py::arg("serving"), py::kw_only(), py::arg("n_threads") = 0);
@@ -64,15 +59,15 @@ void bind_channel(py::module_& m) {
       "shannon_rate",
       [](py::handle sinr, py::handle bandwidth_hz, py::handle n_threads_arg) {
         const int n_threads = as_threads(n_threads_arg);
-        ArrF64 s = as_f64(sinr, "sinr");
-        require_ndim(s, "sinr", 2, "[num_ue, num_rb]");
-        const index_t num_ue = s.shape(0), num_rb = s.shape(1);
+        ArrF64 sinr_arr = as_f64(sinr, "sinr");
+        require_ndim(sinr_arr, "sinr", 2, "[num_ue, num_rb]");
+        const index_t num_ue = sinr_arr.shape(0), num_rb = sinr_arr.shape(1);
         std::vector<double> bw = per_rb(bandwidth_hz, "bandwidth_hz", num_rb);
         py::array_t<double> out({py::ssize_t(num_ue), py::ssize_t(num_rb)});
-        double* o = out.mutable_data();
+        double* out_data = out.mutable_data();
         {
           py::gil_scoped_release nogil;
-          genoff::shannon_rate(s.data(), num_ue, num_rb, bw.data(), o, n_threads);
+          genoff::shannon_rate(sinr_arr.data(), num_ue, num_rb, bw.data(), out_data, n_threads);
         }
         return out;
       },
@@ -84,7 +79,7 @@ void bind_channel(py::module_& m) {
          py::handle num_rb_arg, py::handle seed, py::handle first_tti_arg,
          py::handle n_threads_arg) {
         const int n_threads = as_threads(n_threads_arg);
-        const std::uint64_t s = as_seed(seed, "seed");
+        const std::uint64_t seed_value = as_seed(seed, "seed");
         const index_t num_tti = as_count(num_tti_arg, "num_tti");
         const index_t num_ue = as_count(num_ue_arg, "num_ue");
         const index_t num_cell = as_count(num_cell_arg, "num_cell");
@@ -103,10 +98,11 @@ void bind_channel(py::module_& m) {
         }
         py::array_t<double> out({py::ssize_t(num_tti), py::ssize_t(num_ue), py::ssize_t(num_cell),
                                  py::ssize_t(num_rb)});
-        double* o = out.mutable_data();
+        double* out_data = out.mutable_data();
         {
           py::gil_scoped_release nogil;
-          genoff::rayleigh_power(s, first_tti, num_tti, num_ue, num_cell, num_rb, o, n_threads);
+          genoff::rayleigh_power(seed_value, first_tti, num_tti, num_ue, num_cell, num_rb, out_data,
+                                 n_threads);
         }
         return out;
       },

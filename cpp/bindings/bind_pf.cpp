@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "arrays.hpp"
+#include "checks.hpp"
 #include "genoff/pf.hpp"
 
 namespace genoff::bind {
@@ -33,22 +34,21 @@ std::unique_ptr<PyPF> make_pf(py::handle num_ue_arg, py::handle serving, py::han
 // A default-constructed py::array is an empty array, not a null handle: absence is an optional.
 std::optional<ArrBool> optional_eligible(py::handle eligible, index_t num_ue) {
   if (eligible.is_none()) return std::nullopt;
-  ArrBool e = as_mask(eligible, "eligible");
-  require_ndim(e, "eligible", 1, "[num_ue]");
-  require_dim(e, "eligible", 0, num_ue, "(num_ue,)");
-  return e;
+  ArrBool mask = as_mask(eligible, "eligible");
+  require_vector(mask, "eligible", num_ue, "[num_ue]", "(num_ue,)");
+  return mask;
 }
 
-const std::uint8_t* eligible_ptr(const std::optional<ArrBool>& e) {
-  return e ? mask_ptr(*e) : nullptr;
+const std::uint8_t* eligible_ptr(const std::optional<ArrBool>& eligible) {
+  return eligible ? mask_ptr(*eligible) : nullptr;
 }
 
 ArrF64 checked_rate(py::handle rate, index_t num_ue) {
-  ArrF64 r = as_f64(rate, "rate");
-  require_ndim(r, "rate", 2, "[num_ue, num_rb]");
-  require_dim(r, "rate", 0, num_ue, "[num_ue, num_rb]");
-  if (r.shape(1) < 1) throw py::value_error("rate must have at least one RB, got shape " + shape_str(r));
-  return r;
+  ArrF64 arr = as_f64(rate, "rate");
+  require_ndim(arr, "rate", 2, "[num_ue, num_rb]");
+  require_dim(arr, "rate", 0, num_ue, "[num_ue, num_rb]");
+  if (arr.shape(1) < 1) throw py::value_error("rate must have at least one RB, got shape " + shape_str(arr));
+  return arr;
 }
 
 template <class T>
@@ -60,13 +60,13 @@ py::array_t<std::int64_t> step_channel_impl(PyPF& self, const py::array_t<T, kFl
                                             const std::optional<ArrBool>& elig, int n_threads) {
   const index_t num_cell = tx.shape(0), num_rb = tx.shape(1);
   py::array_t<std::int64_t> alloc({py::ssize_t(num_cell), py::ssize_t(num_rb)});
-  std::int64_t* a = alloc.mutable_data();
+  std::int64_t* alloc_data = alloc.mutable_data();
   {
     py::gil_scoped_release nogil;
     std::lock_guard<std::mutex> lock(self.mutex);
     self.pf->step_channel<T>(gain.data(), per_rb, num_rb, tx.data(), noise.data(), bw.data(),
-                             act ? mask_ptr(*act) : nullptr, eligible_ptr(elig), a, nullptr,
-                             n_threads);
+                             act ? mask_ptr(*act) : nullptr, eligible_ptr(elig), alloc_data,
+                             nullptr, n_threads);
   }
   return alloc;
 }
@@ -92,19 +92,18 @@ void bind_pf(py::module_& m) {
         const index_t num_cell = as_count(num_cell_arg, "num_cell");
         ArrI64 srv = as_serving(serving);
         const index_t num_ue = srv.shape(0);
-        ArrF64 r = checked_rate(rate, num_ue);
-        const index_t num_rb = r.shape(1);
+        ArrF64 rate_arr = checked_rate(rate, num_ue);
+        const index_t num_rb = rate_arr.shape(1);
         ArrF64 avg = as_f64(avg_rate, "avg_rate");
-        require_ndim(avg, "avg_rate", 1, "[num_ue]");
-        require_dim(avg, "avg_rate", 0, num_ue, "(num_ue,)");
-        check_num_cell(num_cell);  // before the output [num_cell, num_rb] is allocated
-        std::optional<ArrBool> e = optional_eligible(eligible, num_ue);
+        require_vector(avg, "avg_rate", num_ue, "[num_ue]", "(num_ue,)");
+        detail::check_num_cell(num_cell);  // before the output [num_cell, num_rb] is allocated
+        std::optional<ArrBool> mask = optional_eligible(eligible, num_ue);
         py::array_t<std::int64_t> alloc({py::ssize_t(num_cell), py::ssize_t(num_rb)});
-        std::int64_t* a = alloc.mutable_data();
+        std::int64_t* alloc_data = alloc.mutable_data();
         {
           py::gil_scoped_release nogil;
-          genoff::pf_allocate(r.data(), avg.data(), num_ue, num_rb, srv.data(), num_cell,
-                              eligible_ptr(e), a, n_threads);
+          genoff::pf_allocate(rate_arr.data(), avg.data(), num_ue, num_rb, srv.data(), num_cell,
+                              eligible_ptr(mask), alloc_data, n_threads);
         }
         return alloc;
       },
@@ -119,15 +118,15 @@ void bind_pf(py::module_& m) {
           [](PyPF& self, py::handle rate, py::handle eligible, py::handle n_threads_arg) {
             const int n_threads = as_threads(n_threads_arg);
             const index_t num_ue = self.pf->num_ue();
-            ArrF64 r = checked_rate(rate, num_ue);
-            const index_t num_rb = r.shape(1);
-            std::optional<ArrBool> e = optional_eligible(eligible, num_ue);
+            ArrF64 rate_arr = checked_rate(rate, num_ue);
+            const index_t num_rb = rate_arr.shape(1);
+            std::optional<ArrBool> mask = optional_eligible(eligible, num_ue);
             py::array_t<std::int64_t> alloc({py::ssize_t(self.pf->num_cell()), py::ssize_t(num_rb)});
-            std::int64_t* a = alloc.mutable_data();
+            std::int64_t* alloc_data = alloc.mutable_data();
             {
               py::gil_scoped_release nogil;
               std::lock_guard<std::mutex> lock(self.mutex);
-              self.pf->step(r.data(), num_rb, eligible_ptr(e), a, n_threads);
+              self.pf->step(rate_arr.data(), num_rb, eligible_ptr(mask), alloc_data, n_threads);
             }
             return alloc;
           },
@@ -152,15 +151,10 @@ void bind_pf(py::module_& m) {
                                       ", got shape " + shape_str(*act));
               }
             }
-            std::optional<ArrBool> e = optional_eligible(eligible, num_ue);
-            if (is_float32(gain)) {
-              ArrF32 g = ArrF32::ensure(gain);
-              const bool per = check_gain(g, num_ue, num_cell, num_rb, false);
-              return step_channel_impl<float>(self, g, per, tx, noise, bw, act, e, n_threads);
-            }
-            ArrF64 g = as_f64(gain, "gain");
-            const bool per = check_gain(g, num_ue, num_cell, num_rb, false);
-            return step_channel_impl<double>(self, g, per, tx, noise, bw, act, e, n_threads);
+            std::optional<ArrBool> mask = optional_eligible(eligible, num_ue);
+            return with_gain(gain, num_ue, num_cell, num_rb, [&](const auto& g, bool gain_per_rb) {
+              return step_channel_impl(self, g, gain_per_rb, tx, noise, bw, act, mask, n_threads);
+            });
           },
           py::arg("gain"), py::arg("tx_power_w"), py::arg("noise_w"), py::arg("bandwidth_hz"),
           py::kw_only(), py::arg("active") = py::none(), py::arg("eligible") = py::none(),
@@ -179,13 +173,11 @@ void bind_pf(py::module_& m) {
       .def(
           "set_state",
           [](PyPF& self, py::handle avg_rate, py::handle last_rate) {
-            const index_t n = self.pf->num_ue();
+            const index_t num_ue = self.pf->num_ue();
             ArrF64 avg = as_f64(avg_rate, "avg_rate");
-            require_ndim(avg, "avg_rate", 1, "[num_ue]");
-            require_dim(avg, "avg_rate", 0, n, "(num_ue,)");
+            require_vector(avg, "avg_rate", num_ue, "[num_ue]", "(num_ue,)");
             ArrF64 last = as_f64(last_rate, "last_rate");
-            require_ndim(last, "last_rate", 1, "[num_ue]");
-            require_dim(last, "last_rate", 0, n, "(num_ue,)");
+            require_vector(last, "last_rate", num_ue, "[num_ue]", "(num_ue,)");
             py::gil_scoped_release nogil;
             std::lock_guard<std::mutex> lock(self.mutex);
             self.pf->set_state(avg.data(), last.data());

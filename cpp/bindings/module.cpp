@@ -1,5 +1,5 @@
 #include "arrays.hpp"
-#include "genoff/parallel.hpp"
+#include "parallel.hpp"
 
 #include <vector>
 
@@ -49,13 +49,13 @@ PYBIND11_MODULE(_core, m) {
         // The same work-size model as the kernels (about 0.1 ns per element when streaming).
         const int threads = genoff::threads_for(genoff::resolve_threads(n_threads), double(a.size()) * 0.1);
         if (a.dtype().is(py::dtype::of<float>())) {
-          auto f = genoff::bind::ArrF32::ensure(a);
+          auto f32 = genoff::bind::ArrF32::ensure(a);
           py::gil_scoped_release nogil;
-          return read_pass(f.data(), f.size(), threads);
+          return read_pass(f32.data(), f32.size(), threads);
         }
-        auto d = genoff::bind::ArrF64::ensure(a);
+        auto f64 = genoff::bind::ArrF64::ensure(a);
         py::gil_scoped_release nogil;
-        return read_pass(d.data(), d.size(), threads);
+        return read_pass(f64.data(), f64.size(), threads);
       },
       py::arg("a"), py::arg("n_threads") = 1,
       "Sum of an array: a read-only pass, the roofline the benchmarks compare against.");

@@ -1,16 +1,16 @@
 #include "genoff/channel.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
-#include <string>
+#include <type_traits>
 #include <vector>
 
-#include "genoff/fastmath.hpp"
-#include "genoff/parallel.hpp"
-#include "genoff/rng.hpp"
-
+#include "checks.hpp"
+#include "fastmath.hpp"
+#include "parallel.hpp"
+#include "rng.hpp"
+#include "row_context.hpp"
 #include "simd.hpp"
 
 namespace genoff {
@@ -78,25 +78,25 @@ GENOFF_INLINE std::uint64_t sign_bits(double g) noexcept {
 // runs in registers (no accumulator traffic through memory), in the same order (ascending
 // cell) as the streaming loop below, so results are identical.
 template <index_t B, class G>
-GENOFF_INLINE std::uint64_t sum_block(const G* gain_k, const detail::RowContext& c, index_t s,
-                                      index_t q0, double* interf, double* out) {
-  const index_t nrb = c.num_rb;
+GENOFF_INLINE std::uint64_t sum_block(const G* gain_k, const detail::RowContext& ctx,
+                                      index_t serving, index_t q0, double* interf, double* out) {
+  const index_t nrb = ctx.num_rb;
   double acc[B];
   double sig[B];
   std::uint64_t bits = 0;
   for (index_t b = 0; b < B; ++b) acc[b] = 0.0;
   for (index_t b = 0; b < B; ++b) sig[b] = 0.0;
-  for (index_t j = 0; j < c.num_cell; ++j) {
+  for (index_t j = 0; j < ctx.num_cell; ++j) {
     const G* g = gain_k + j * nrb + q0;
-    if (j == s) {
-      const double* p = c.tx_power_w + j * nrb + q0;
+    if (j == serving) {
+      const double* p = ctx.tx_power_w + j * nrb + q0;
       for (index_t b = 0; b < B; ++b) {
         const double gq = double(g[b]);
         bits |= sign_bits(gq);
         sig[b] += p[b] * gq;
       }
-    } else if (c.cell_on[j]) {
-      const double* w = c.weight + j * nrb + q0;
+    } else if (ctx.cell_on[j]) {
+      const double* w = ctx.weight + j * nrb + q0;
       for (index_t b = 0; b < B; ++b) {
         const double gq = double(g[b]);
         bits |= sign_bits(gq);
@@ -112,10 +112,10 @@ GENOFF_INLINE std::uint64_t sum_block(const G* gain_k, const detail::RowContext&
 // Whether a user's gains (the cells that were read) hold a negative value; the exact check
 // behind the sign-bit screen, run only when that screen fires.
 template <class G>
-int row_has_negative(const G* gain_k, const detail::RowContext& c, index_t s) {
-  const index_t n = c.gain_per_rb ? c.num_rb : 1;
-  for (index_t j = 0; j < c.num_cell; ++j) {
-    if (j != s && !c.cell_on[j]) continue;
+int row_has_negative(const G* gain_k, const detail::RowContext& ctx, index_t serving) {
+  const index_t n = ctx.gain_per_rb ? ctx.num_rb : 1;
+  for (index_t j = 0; j < ctx.num_cell; ++j) {
+    if (j != serving && !ctx.cell_on[j]) continue;
     for (index_t q = 0; q < n; ++q) {
       if (double(gain_k[j * n + q]) < 0.0) return 1;
     }
@@ -126,40 +126,41 @@ int row_has_negative(const G* gain_k, const detail::RowContext& c, index_t s) {
 // Gains are checked on the fly without breaking vectorization: negative ones are flagged per
 // element; NaN and inf propagate into the accumulators, which are checked once per RB.
 template <class G>
-GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, index_t s,
-                                std::uint64_t counter0, double* interf, double* out) {
-  const index_t nrb = c.num_rb;
-  const index_t step = c.gain_per_rb ? nrb : 1;
+GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& ctx,
+                                index_t serving, std::uint64_t counter0, double* interf,
+                                double* out) {
+  const index_t nrb = ctx.num_rb;
+  const index_t step = ctx.gain_per_rb ? nrb : 1;
   int bad = 0;
   std::uint64_t bits = 0;
   // Register blocking pays when a user's gains are cache-resident (few cells); with many
   // cells the row streams from memory, and reading it in order lets the prefetchers keep up.
-  if (c.gain_per_rb && !c.fading && c.num_cell <= 16) {
+  if (ctx.gain_per_rb && !ctx.fading && ctx.num_cell <= 16) {
     index_t q0 = 0;
-    for (; q0 + 32 <= nrb; q0 += 32) bits |= sum_block<32>(gain_k, c, s, q0, interf, out);
-    for (; q0 + 8 <= nrb; q0 += 8) bits |= sum_block<8>(gain_k, c, s, q0, interf, out);
-    for (; q0 < nrb; ++q0) bits |= sum_block<1>(gain_k, c, s, q0, interf, out);
-    if (bits >> 63) bad |= row_has_negative(gain_k, c, s);
-    return bad | finish_row(c.noise_w, nrb, interf, out);
+    for (; q0 + 32 <= nrb; q0 += 32) bits |= sum_block<32>(gain_k, ctx, serving, q0, interf, out);
+    for (; q0 + 8 <= nrb; q0 += 8) bits |= sum_block<8>(gain_k, ctx, serving, q0, interf, out);
+    for (; q0 < nrb; ++q0) bits |= sum_block<1>(gain_k, ctx, serving, q0, interf, out);
+    if (bits >> 63) bad |= row_has_negative(gain_k, ctx, serving);
+    return bad | finish_row(ctx.noise_w, nrb, interf, out);
   }
   for (index_t q = 0; q < nrb; ++q) interf[q] = 0.0;
-  for (index_t j = 0; j < c.num_cell; ++j) {
+  for (index_t j = 0; j < ctx.num_cell; ++j) {
     const G* g = gain_k + j * step;
     const std::uint64_t n0 = counter0 + std::uint64_t(j * nrb);
-    const bool own = j == s;
-    if (!own && !c.cell_on[j]) continue;  // idle cell: no interference on any RB
+    const bool own = j == serving;
+    if (!own && !ctx.cell_on[j]) continue;  // idle cell: no interference on any RB
     // signal: out[q] = p[s,q] g[k,s,q]; interference: interf[q] += (p[j,q] if active) g[k,j,q]
-    const double* w = own ? c.tx_power_w + j * nrb : c.weight + j * nrb;
+    const double* w = own ? ctx.tx_power_w + j * nrb : ctx.weight + j * nrb;
     double* acc = own ? out : interf;
     if (own) {
       for (index_t q = 0; q < nrb; ++q) out[q] = 0.0;
     }
-    if (c.gain_per_rb) {
-      if (c.fading) {
+    if (ctx.gain_per_rb) {
+      if (ctx.fading) {
         double fade[kFadeBlock];
         for (index_t q0 = 0; q0 < nrb; q0 += kFadeBlock) {
           const index_t nb = std::min(kFadeBlock, nrb - q0);
-          exp1_block(c.key, n0 + std::uint64_t(q0), nb, fade);
+          exp1_block(ctx.key, n0 + std::uint64_t(q0), nb, fade);
           for (index_t b = 0; b < nb; ++b) {
             const double gq = double(g[q0 + b]);
             bits |= sign_bits(gq);
@@ -176,11 +177,11 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
     } else {
       const double g0 = double(g[0]);
       bad |= int(!(g0 >= 0.0 && g0 <= kMax));
-      if (c.fading) {
+      if (ctx.fading) {
         double fade[kFadeBlock];
         for (index_t q0 = 0; q0 < nrb; q0 += kFadeBlock) {
           const index_t nb = std::min(kFadeBlock, nrb - q0);
-          exp1_block(c.key, n0 + std::uint64_t(q0), nb, fade);
+          exp1_block(ctx.key, n0 + std::uint64_t(q0), nb, fade);
           for (index_t b = 0; b < nb; ++b) acc[q0 + b] += w[q0 + b] * (g0 * fade[b]);
         }
       } else {
@@ -188,8 +189,8 @@ GENOFF_INLINE int sinr_row_impl(const G* gain_k, const detail::RowContext& c, in
       }
     }
   }
-  if (bits >> 63) bad |= row_has_negative(gain_k, c, s);
-  return bad | finish_row(c.noise_w, nrb, interf, out);
+  if (bits >> 63) bad |= row_has_negative(gain_k, ctx, serving);
+  return bad | finish_row(ctx.noise_w, nrb, interf, out);
 }
 
 // rate[q] = b[q] log2(1 + sinr[q]) in place, for SINRs known finite and >= 0. Returns
@@ -205,20 +206,39 @@ GENOFF_INLINE int rate_in_place(double* x, const double* bw, index_t nrb) {
   return inf ? kRateOverflow : 0;
 }
 
-GENOFF_CLONES int channel_row_f64(const double* gain_k, const detail::RowContext& c, index_t s,
-                                  std::uint64_t counter0, bool with_rate, double* scratch,
-                                  double* out) {
-  const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
-  if (with_rate && !bad) return rate_in_place(out, c.bandwidth_hz, c.num_rb);
+// One user's SINR on every RB into out[num_rb] (its Shannon rate instead, when with_rate);
+// scratch[num_rb] is clobbered. counter0 is the fading draw number of (this TTI, this user,
+// cell 0, RB 0). Returns nonzero when a gain was negative or not finite (out is then
+// meaningless), kRateOverflow when a rate overflowed.
+template <class G>
+GENOFF_INLINE int channel_row_impl(const G* gain_k, const detail::RowContext& ctx,
+                                   index_t serving, std::uint64_t counter0, bool with_rate,
+                                   double* scratch, double* out) {
+  const int bad = sinr_row_impl(gain_k, ctx, serving, counter0, scratch, out);
+  if (with_rate && !bad) return rate_in_place(out, ctx.bandwidth_hz, ctx.num_rb);
   return bad;
 }
 
-GENOFF_CLONES int channel_row_f32(const float* gain_k, const detail::RowContext& c, index_t s,
-                                  std::uint64_t counter0, bool with_rate, double* scratch,
-                                  double* out) {
-  const int bad = sinr_row_impl(gain_k, c, s, counter0, scratch, out);
-  if (with_rate && !bad) return rate_in_place(out, c.bandwidth_hz, c.num_rb);
-  return bad;
+// The ISA clones of channel_row_impl, one per gain type (target_clones takes no templates).
+GENOFF_CLONES int channel_row_f64(const double* gain_k, const detail::RowContext& ctx,
+                                  index_t serving, std::uint64_t counter0, bool with_rate,
+                                  double* scratch, double* out) {
+  return channel_row_impl(gain_k, ctx, serving, counter0, with_rate, scratch, out);
+}
+GENOFF_CLONES int channel_row_f32(const float* gain_k, const detail::RowContext& ctx,
+                                  index_t serving, std::uint64_t counter0, bool with_rate,
+                                  double* scratch, double* out) {
+  return channel_row_impl(gain_k, ctx, serving, counter0, with_rate, scratch, out);
+}
+
+template <class G>
+int channel_row(const G* gain_k, const detail::RowContext& ctx, index_t serving,
+                std::uint64_t counter0, bool with_rate, double* scratch, double* out) {
+  if constexpr (std::is_same_v<G, float>) {
+    return channel_row_f32(gain_k, ctx, serving, counter0, with_rate, scratch, out);
+  } else {
+    return channel_row_f64(gain_k, ctx, serving, counter0, with_rate, scratch, out);
+  }
 }
 
 // The user-facing shannon_rate: SINRs come from outside, so they are checked. Returns 1 for a
@@ -235,94 +255,10 @@ GENOFF_CLONES int rate_row_checked(double* x, const double* bw, index_t nrb) {
   return bad ? 1 : inf ? kRateOverflow : 0;
 }
 
-// Whether any x[i] is NaN, infinite, negative (or zero, when positive): a vectorized screen
-// before the scalar search for the offending index.
-GENOFF_CLONES int any_outside(const double* x, index_t n, bool positive) {
-  int bad = 0;
-  if (positive) {
-    for (index_t i = 0; i < n; ++i) bad |= int(!(x[i] > 0.0)) | int(!(x[i] <= kMax));
-  } else {
-    for (index_t i = 0; i < n; ++i) bad |= int(!(x[i] >= 0.0)) | int(!(x[i] <= kMax));
-  }
-  return bad;
-}
-
-
-}  // namespace
-
-namespace detail {
-
-int channel_row(const double* gain_k, const RowContext& ctx, index_t serving,
-                std::uint64_t counter0, bool with_rate, double* scratch, double* out) {
-  return channel_row_f64(gain_k, ctx, serving, counter0, with_rate, scratch, out);
-}
-int channel_row(const float* gain_k, const RowContext& ctx, index_t serving,
-                std::uint64_t counter0, bool with_rate, double* scratch, double* out) {
-  return channel_row_f32(gain_k, ctx, serving, counter0, with_rate, scratch, out);
-}
-
-void throw_if_bad_gain(const int* bad, index_t n) {
-  for (index_t i = 0; i < n; ++i) {
-    if (bad[i] == kRateOverflow) {
-      throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
-    }
-    if (bad[i]) {
-      throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
-                                    "or gains so large that the SINR overflows)");
-    }
-  }
-}
-
-void check_serving(const index_t* serving, index_t num_ue, index_t num_cell) {
-  for (index_t k = 0; k < num_ue; ++k) {
-    if (serving[k] < 0 || serving[k] >= num_cell) {
-      throw InvalidArgument("serving", "must hold cell indices in [0, " + std::to_string(num_cell) +
-                                           "), got " + std::to_string(serving[k]) + " for user " +
-                                           std::to_string(k));
-    }
-  }
-}
-
-void check_nonneg_finite(const char* name, const double* x, index_t n) {
-  if (!any_outside(x, n, false)) return;
-  for (index_t i = 0; i < n; ++i) {
-    if (!(x[i] >= 0.0 && std::isfinite(x[i]))) {
-      throw InvalidArgument(name, "must be finite and >= 0, got " + std::to_string(x[i]) +
-                                      " at flat index " + std::to_string(i));
-    }
-  }
-}
-
-void check_pos_finite(const char* name, const double* x, index_t n) {
-  if (!any_outside(x, n, true)) return;
-  for (index_t i = 0; i < n; ++i) {
-    if (!(x[i] > 0.0 && std::isfinite(x[i]))) {
-      throw InvalidArgument(name, "must be finite and > 0, got " + std::to_string(x[i]) +
-                                      " at flat index " + std::to_string(i));
-    }
-  }
-}
-
-}  // namespace detail
-
-namespace detail {
-
-void active_weights(const double* tx_power_w, const std::uint8_t* active, index_t num_cell,
-                    index_t num_rb, double* weight, std::uint8_t* cell_on) {
-  for (index_t j = 0; j < num_cell; ++j) {
-    std::uint8_t any = 0;
-    for (index_t q = 0; q < num_rb; ++q) {
-      const index_t i = j * num_rb + q;
-      const bool on = active == nullptr || active[i] != 0;
-      weight[i] = on ? tx_power_w[i] : 0.0;
-      any |= std::uint8_t(on);
-    }
-    cell_on[j] = any;
-  }
-}
-
+// channel_row for users k in [k0, k1) with eligible[k] (all when eligible is nullptr) into
+// out[k, :]; scratch: num_rb doubles of the calling thread.
 template <class G>
-void channel_rows_range(const G* gain, index_t k0, index_t k1, const RowContext& ctx,
+void channel_rows_range(const G* gain, index_t k0, index_t k1, const detail::RowContext& ctx,
                         const index_t* serving, std::uint64_t counter_base,
                         const std::uint8_t* eligible, bool with_rate, double* out,
                         double* scratch, int* bad) {
@@ -340,9 +276,60 @@ void channel_rows_range(const G* gain, index_t k0, index_t k1, const RowContext&
   }
 }
 
-int channel_threads(int max_threads, index_t num_ue, const RowContext& ctx) {
-  const double per_row = double(ctx.num_cell * ctx.num_rb) * (ctx.fading ? kNsPerFade : kNsPerGain);
-  return threads_for(max_threads, double(num_ue) * per_row);
+// Fills weights ([num_cell, num_rb]: tx power where active, else 0) and cell_on
+// ([num_cell]: any RB active). active == nullptr means every RB is active.
+void active_weights(const double* tx_power_w, const std::uint8_t* active, index_t num_cell,
+                    index_t num_rb, double* weight, std::uint8_t* cell_on) {
+  for (index_t j = 0; j < num_cell; ++j) {
+    std::uint8_t any = 0;
+    for (index_t q = 0; q < num_rb; ++q) {
+      const index_t i = j * num_rb + q;
+      const bool on = active == nullptr || active[i] != 0;
+      weight[i] = on ? tx_power_w[i] : 0.0;
+      any |= std::uint8_t(on);
+    }
+    cell_on[j] = any;
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+OwnedRowContext::OwnedRowContext(index_t num_cell, index_t num_rb, bool gain_per_rb,
+                                 const double* tx_power_w, const std::uint8_t* active,
+                                 const double* noise_w, const double* bandwidth_hz, bool fading,
+                                 std::uint64_t seed)
+    : weight_(static_cast<std::size_t>(num_cell * num_rb)),
+      cell_on_(static_cast<std::size_t>(num_cell)) {
+  ctx_.num_cell = num_cell;
+  ctx_.num_rb = num_rb;
+  ctx_.gain_per_rb = gain_per_rb;
+  ctx_.tx_power_w = tx_power_w;
+  ctx_.weight = weight_.data();
+  ctx_.cell_on = cell_on_.data();
+  ctx_.noise_w = noise_w;
+  ctx_.bandwidth_hz = bandwidth_hz;
+  ctx_.fading = fading;
+  ctx_.key = rng::key(seed);
+  set_active(active);
+}
+
+void OwnedRowContext::set_active(const std::uint8_t* active) {
+  active_weights(ctx_.tx_power_w, active, ctx_.num_cell, ctx_.num_rb, weight_.data(),
+                 cell_on_.data());
+}
+
+void throw_if_bad_gain(const int* bad, index_t n) {
+  for (index_t i = 0; i < n; ++i) {
+    if (bad[i] == kRateOverflow) {
+      throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
+    }
+    if (bad[i]) {
+      throw InvalidArgument("gain", "must be finite and >= 0 (found a negative, NaN or inf gain, "
+                                    "or gains so large that the SINR overflows)");
+    }
+  }
 }
 
 template <class G>
@@ -355,36 +342,18 @@ void channel_rows_parallel(const G* gain, index_t num_ue, const RowContext& ctx,
   // Users go to whichever thread claims them (one writer per row: any split gives the same
   // result); a thread the OS deschedules holds up one chunk at most.
   parallel_chunks(num_ue, chunk_for(num_ue, threads), threads,
-                  [&](index_t b, index_t e, int slot) {
-                    channel_rows_range(gain, b, e, ctx, serving, counter_base, eligible, with_rate,
-                                       out, scratch.data() + slot * nrb, bad);
+                  [&](index_t begin, index_t end, int slot) {
+                    channel_rows_range(gain, begin, end, ctx, serving, counter_base, eligible,
+                                       with_rate, out, scratch.data() + slot * nrb, bad);
                   });
 }
 
-template <class G>
-void channel_rows(const G* gain, index_t num_ue, const RowContext& ctx, const index_t* serving,
-                  std::uint64_t counter_base, const std::uint8_t* eligible, bool with_rate,
-                  double* out, int max_threads) {
-  const int threads = channel_threads(max_threads, num_ue, ctx);
-  std::vector<int> bad(static_cast<std::size_t>(num_ue));
-  std::vector<double> scratch;
-  channel_rows_parallel(gain, num_ue, ctx, serving, counter_base, eligible, with_rate, out,
-                        threads, scratch, bad.data());
-  throw_if_bad_gain(bad.data(), num_ue);
-}
-
-#define GENOFF_INSTANTIATE_ROWS(G)                                                          \
-  template void channel_rows_range<G>(const G*, index_t, index_t, const RowContext&,        \
-                                      const index_t*, std::uint64_t, const std::uint8_t*,   \
-                                      bool, double*, double*, int*);                        \
-  template void channel_rows_parallel<G>(const G*, index_t, const RowContext&,              \
-                                         const index_t*, std::uint64_t, const std::uint8_t*, \
-                                         bool, double*, int, std::vector<double>&, int*);   \
-  template void channel_rows<G>(const G*, index_t, const RowContext&, const index_t*,       \
-                                std::uint64_t, const std::uint8_t*, bool, double*, int);
-GENOFF_INSTANTIATE_ROWS(double)
-GENOFF_INSTANTIATE_ROWS(float)
-#undef GENOFF_INSTANTIATE_ROWS
+template void channel_rows_parallel<double>(const double*, index_t, const RowContext&,
+                                            const index_t*, std::uint64_t, const std::uint8_t*,
+                                            bool, double*, int, std::vector<double>&, int*);
+template void channel_rows_parallel<float>(const float*, index_t, const RowContext&,
+                                           const index_t*, std::uint64_t, const std::uint8_t*,
+                                           bool, double*, int, std::vector<double>&, int*);
 
 }  // namespace detail
 
@@ -392,22 +361,17 @@ template <class G>
 void sinr(const G* gain, index_t num_ue, index_t num_cell, index_t num_rb, bool gain_per_rb,
           const double* tx_power_w, const std::uint8_t* active, const double* noise_w,
           const index_t* serving, double* out, int n_threads) {
-  const int threads = resolve_threads(n_threads);
+  const int max_threads = resolve_threads(n_threads);
   detail::check_serving(serving, num_ue, num_cell);
-  detail::check_nonneg_finite("tx_power_w", tx_power_w, num_cell * num_rb);
-  detail::check_pos_finite("noise_w", noise_w, num_rb);
-  std::vector<double> weight(static_cast<std::size_t>(num_cell * num_rb));
-  std::vector<std::uint8_t> cell_on(static_cast<std::size_t>(num_cell));
-  detail::active_weights(tx_power_w, active, num_cell, num_rb, weight.data(), cell_on.data());
-  detail::RowContext ctx;
-  ctx.num_cell = num_cell;
-  ctx.num_rb = num_rb;
-  ctx.gain_per_rb = gain_per_rb;
-  ctx.tx_power_w = tx_power_w;
-  ctx.weight = weight.data();
-  ctx.cell_on = cell_on.data();
-  ctx.noise_w = noise_w;
-  detail::channel_rows(gain, num_ue, ctx, serving, 0, nullptr, false, out, threads);
+  detail::check_channel_arrays(num_cell, num_rb, tx_power_w, noise_w, nullptr);
+  const detail::OwnedRowContext rows(num_cell, num_rb, gain_per_rb, tx_power_w, active, noise_w);
+  const double per_row = double(num_cell * num_rb) * kNsPerGain;
+  const int threads = threads_for(max_threads, double(num_ue) * per_row);
+  std::vector<int> bad(static_cast<std::size_t>(num_ue));
+  std::vector<double> scratch;
+  detail::channel_rows_parallel(gain, num_ue, rows.get(), serving, 0, nullptr, false, out,
+                                threads, scratch, bad.data());
+  detail::throw_if_bad_gain(bad.data(), num_ue);
 }
 
 template void sinr<double>(const double*, index_t, index_t, index_t, bool, const double*,
@@ -417,28 +381,29 @@ template void sinr<float>(const float*, index_t, index_t, index_t, bool, const d
 
 void shannon_rate(const double* sinr_in, index_t num_ue, index_t num_rb, const double* bandwidth_hz,
                   double* out, int n_threads) {
-  const int threads = resolve_threads(n_threads);
+  const int max_threads = resolve_threads(n_threads);
   detail::check_pos_finite("bandwidth_hz", bandwidth_hz, num_rb);
   std::vector<int> bad(static_cast<std::size_t>(num_ue), 0);
-  const int t = threads_for(threads, double(num_ue * num_rb) * kNsPerRate);
-  parallel_chunks(num_ue, chunk_for(num_ue, t), t, [&](index_t b, index_t e, int) {
-    for (index_t k = b; k < e; ++k) {
+  const int threads = threads_for(max_threads, double(num_ue * num_rb) * kNsPerRate);
+  const index_t chunk = chunk_for(num_ue, threads);
+  parallel_chunks(num_ue, chunk, threads, [&](index_t begin, index_t end, int) {
+    for (index_t k = begin; k < end; ++k) {
       double* row = out + k * num_rb;
       for (index_t q = 0; q < num_rb; ++q) row[q] = sinr_in[k * num_rb + q];
       bad[std::size_t(k)] = rate_row_checked(row, bandwidth_hz, num_rb);
     }
   });
-  for (int b : bad) {
-    if (b == 1) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
+  for (int flag : bad) {
+    if (flag == 1) throw InvalidArgument("sinr", "must be finite and >= 0 (found a negative, NaN or inf SINR)");
   }
-  for (int b : bad) {
-    if (b) throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
+  for (int flag : bad) {
+    if (flag) throw InvalidArgument("bandwidth_hz", "is so large that a Shannon rate overflows to inf");
   }
 }
 
 void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, index_t num_ue,
                     index_t num_cell, index_t num_rb, double* out, int n_threads) {
-  const int threads = resolve_threads(n_threads);
+  const int max_threads = resolve_threads(n_threads);
   if (first_tti < 0) throw InvalidArgument("first_tti", "must be >= 0");
   if (num_tti < 0 || num_ue < 0 || num_cell < 0 || num_rb < 0) {
     throw InvalidArgument("num_tti", "and num_ue, num_cell, num_rb must be >= 0");
@@ -454,11 +419,11 @@ void rayleigh_power(std::uint64_t seed, index_t first_tti, index_t num_tti, inde
   checked_mul(end_tti, per_tti, "first_tti");
   const std::uint64_t key = rng::key(seed);
   const index_t rows = num_tti * num_ue;
-  const int t = threads_for(threads, double(rows) * double(row) * kNsPerFade);
-  parallel_chunks(rows, chunk_for(rows, t), t, [&](index_t b, index_t e, int) {
-    for (index_t tk = b; tk < e; ++tk) {
-      const index_t tt = tk / num_ue, k = tk % num_ue;
-      const std::uint64_t n0 = std::uint64_t(((first_tti + tt) * num_ue + k) * row);
+  const int threads = threads_for(max_threads, double(rows) * double(row) * kNsPerFade);
+  parallel_chunks(rows, chunk_for(rows, threads), threads, [&](index_t begin, index_t end, int) {
+    for (index_t tk = begin; tk < end; ++tk) {
+      const index_t t = tk / num_ue, k = tk % num_ue;
+      const std::uint64_t n0 = std::uint64_t(((first_tti + t) * num_ue + k) * row);
       for (index_t q0 = 0; q0 < row; q0 += kFadeBlock) {
         exp1_block(key, n0 + std::uint64_t(q0), std::min(kFadeBlock, row - q0),
                    out + tk * row + q0);

@@ -6,46 +6,69 @@
 #include <string>
 #include <vector>
 
-#include "genoff/channel.hpp"
-#include "genoff/parallel.hpp"
-#include "genoff/pf.hpp"
-#include "genoff/rng.hpp"
+#include "checks.hpp"
+#include "parallel.hpp"
+#include "pf_cells.hpp"
+#include "row_context.hpp"
 
 namespace genoff {
 namespace {
 
-// State shared by both run modes: the channel context, PF state and per-TTI buffers.
+// Checks the arguments of a run (n_threads first) and returns the most threads it may use.
 template <class G>
-class Run {
+int check_run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti,
+              int n_threads) {
+  const int max_threads = resolve_threads(n_threads);
+  if (cfg.num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
+  if (cfg.num_rb < 1) throw InvalidArgument("num_rb", "must be >= 1");
+  if (num_tti < 0) throw InvalidArgument("num_tti", "must be >= 0");
+  if (gain.num_tti > 0 && num_tti > gain.num_tti) {
+    throw InvalidArgument("num_tti", "is " + std::to_string(num_tti) + " but gain holds only " +
+                                         std::to_string(gain.num_tti) + " TTIs");
+  }
+  if (gain.rayleigh) {
+    // The fading draw index of the last TTI must fit in 64 bits (rng.hpp's counter).
+    index_t per_tti = 0, total = 0;
+    if (__builtin_mul_overflow(cfg.num_ue * cfg.num_cell, cfg.num_rb, &per_tti) ||
+        __builtin_mul_overflow(per_tti, num_tti, &total)) {
+      throw InvalidArgument("num_tti", "is so large that the fading draw index overflows 64 bits");
+    }
+  }
+  if (gain.data == nullptr && cfg.num_ue > 0) throw InvalidArgument("gain", "is missing");
+  if (!(cfg.beta > 0.0 && cfg.beta < 1.0)) {
+    throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(cfg.beta));
+  }
+  if (!(cfg.tti_s > 0.0 && std::isfinite(cfg.tti_s))) {
+    throw InvalidArgument("tti_s", "must be finite and > 0");
+  }
+  detail::check_serving(cfg.serving, cfg.num_ue, cfg.num_cell);
+  detail::check_channel_arrays(cfg.num_cell, cfg.num_rb, cfg.tx_power_w, cfg.noise_w,
+                               cfg.bandwidth_hz);
+  return max_threads;
+}
+
+// State shared by both run modes: the channel rows' context, PF state and per-TTI buffers.
+template <class G>
+class DownlinkRun {
  public:
-  Run(const DownlinkConfig& cfg, const GainInput<G>& gain, index_t num_tti, int n_threads)
+  // Arguments checked by check_run, which gave max_threads.
+  DownlinkRun(const DownlinkConfig& cfg, const GainInput<G>& gain, int max_threads)
       : cfg_(cfg),
         gain_(gain),
-        max_threads_(resolve_threads(n_threads)),
+        max_threads_(max_threads),
         // Threads from the work of one TTI: every TTI hands work out and collects it again.
-        threads_(tti_threads(cfg.num_ue)) {
-    check(num_tti);
+        threads_(tti_threads(cfg.num_ue)),
+        cells_(cfg.serving, cfg.num_ue, cfg.num_cell),
+        channel_(cfg.num_cell, cfg.num_rb, gain.per_rb, cfg.tx_power_w, nullptr, cfg.noise_w,
+                 cfg.bandwidth_hz, gain.rayleigh, gain.seed) {
     const index_t nc = cfg.num_cell, nrb = cfg.num_rb;
-    cells_ = CellUsers(cfg.serving, cfg.num_ue, nc);
-    weight_.resize(std::size_t(nc * nrb));
-    cell_on_.resize(std::size_t(nc));
     active_.resize(std::size_t(nc * nrb));
     rate_.assign(std::size_t(cfg.num_ue * nrb), 0.0);
     alloc_.resize(std::size_t(nc * nrb));
-    avg_.assign(std::size_t(cfg.num_ue), 1.0);
-    last_.assign(std::size_t(cfg.num_ue), 0.0);
+    avg_rate_.assign(std::size_t(cfg.num_ue), 1.0);
+    last_rate_.assign(std::size_t(cfg.num_ue), 0.0);
     bad_.assign(std::size_t(cfg.num_ue), 0);
     scratch_.resize(std::size_t(threads_ * nrb));
-    ctx_.num_cell = nc;
-    ctx_.num_rb = nrb;
-    ctx_.gain_per_rb = gain.per_rb;
-    ctx_.tx_power_w = cfg.tx_power_w;
-    ctx_.weight = weight_.data();
-    ctx_.cell_on = cell_on_.data();
-    ctx_.noise_w = cfg.noise_w;
-    ctx_.bandwidth_hz = cfg.bandwidth_hz;
-    ctx_.fading = gain.rayleigh;
-    ctx_.key = rng::key(gain.seed);
   }
 
   // RBs in use this TTI: the background's, plus every RB of a cell that has a user to serve.
@@ -64,8 +87,7 @@ class Run {
         active_[std::size_t(j * nrb + q)] = std::uint8_t(busy || bg);
       }
     }
-    detail::active_weights(cfg_.tx_power_w, active_.data(), nc, nrb, weight_.data(),
-                           cell_on_.data());
+    channel_.set_active(active_.data());
   }
 
   // Achievable rates of the eligible users in TTI t (rows in parallel; bad_[k] flags bad
@@ -83,18 +105,20 @@ class Run {
       const G* g = gain_.data + (gain_.num_tti > 0 ? t * per_tti : 0);
       const std::uint64_t base =
           std::uint64_t(t) * std::uint64_t(cfg_.num_ue * cfg_.num_cell * cfg_.num_rb);
-      detail::channel_rows_parallel(g, cfg_.num_ue, ctx_, cfg_.serving, base, eligible, true,
-                                    rate_.data(), tti_threads_, scratch_, bad_.data());
+      detail::channel_rows_parallel(g, cfg_.num_ue, channel_.get(), cfg_.serving, base, eligible,
+                                    true, rate_.data(), tti_threads_, scratch_, bad_.data());
     }
-    failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int b) { return b != 0; });
-    if (!failed_) detail::pf_update_average(cfg_.beta, last_.data(), avg_.data(), cfg_.num_ue);
+    failed_ = compute && std::any_of(bad_.begin(), bad_.end(), [](int flag) { return flag != 0; });
+    if (!failed_) {
+      detail::pf_update_average(cfg_.beta, last_rate_.data(), avg_rate_.data(), cfg_.num_ue);
+    }
     return !failed_;
   }
 
   // PF steps 2-3 (cells in parallel).
   void schedule(const std::uint8_t* eligible) {
-    detail::pf_cells_parallel(rate_.data(), avg_.data(), cfg_.num_rb, cells_, eligible,
-                              alloc_.data(), last_.data(), tti_threads_, scratch_);
+    detail::pf_cells_parallel(rate_.data(), avg_rate_.data(), cfg_.num_rb, cells_, eligible,
+                              alloc_.data(), last_rate_.data(), tti_threads_, scratch_);
   }
 
   void throw_if_failed() const {
@@ -115,47 +139,15 @@ class Run {
                                      double(cfg_.num_ue * cfg_.num_rb) * kNsPerMetric);
   }
   CellUsers cells_;
-  detail::RowContext ctx_;
-  std::vector<double> weight_;
-  std::vector<std::uint8_t> cell_on_;
-  std::vector<std::uint8_t> active_;
-  std::vector<double> rate_;   // [num_ue, num_rb]
-  std::vector<index_t> alloc_; // [num_cell, num_rb]
-  std::vector<double> avg_;    // PF T
-  std::vector<double> last_;   // PF r_last
-  std::vector<int> bad_;       // [num_ue] bad-gain flags of the latest rows
-  std::vector<double> scratch_;  // num_rb per thread
+  detail::OwnedRowContext channel_;
+  std::vector<std::uint8_t> active_;  // [num_cell, num_rb] RBs in use this TTI
+  std::vector<double> rate_;          // [num_ue, num_rb]
+  std::vector<index_t> alloc_;        // [num_cell, num_rb]
+  std::vector<double> avg_rate_;      // PF T
+  std::vector<double> last_rate_;     // PF r_last
+  std::vector<int> bad_;              // [num_ue] bad-gain flags of the latest rows
+  std::vector<double> scratch_;       // num_rb per thread
   bool failed_ = false;
-
- private:
-  void check(index_t num_tti) const {
-    if (cfg_.num_cell < 1) throw InvalidArgument("num_cell", "must be >= 1");
-    if (cfg_.num_rb < 1) throw InvalidArgument("num_rb", "must be >= 1");
-    if (num_tti < 0) throw InvalidArgument("num_tti", "must be >= 0");
-    if (gain_.num_tti > 0 && num_tti > gain_.num_tti) {
-      throw InvalidArgument("num_tti", "is " + std::to_string(num_tti) + " but gain holds only " +
-                                           std::to_string(gain_.num_tti) + " TTIs");
-    }
-    if (gain_.rayleigh) {
-      // The fading draw index of the last TTI must fit in 64 bits (rng.hpp's counter).
-      index_t per_tti = 0, total = 0;
-      if (__builtin_mul_overflow(cfg_.num_ue * cfg_.num_cell, cfg_.num_rb, &per_tti) ||
-          __builtin_mul_overflow(per_tti, num_tti, &total)) {
-        throw InvalidArgument("num_tti", "is so large that the fading draw index overflows 64 bits");
-      }
-    }
-    if (gain_.data == nullptr && cfg_.num_ue > 0) throw InvalidArgument("gain", "is missing");
-    if (!(cfg_.beta > 0.0 && cfg_.beta < 1.0)) {
-      throw InvalidArgument("beta", "must lie in (0, 1), got " + std::to_string(cfg_.beta));
-    }
-    if (!(cfg_.tti_s > 0.0 && std::isfinite(cfg_.tti_s))) {
-      throw InvalidArgument("tti_s", "must be finite and > 0");
-    }
-    detail::check_serving(cfg_.serving, cfg_.num_ue, cfg_.num_cell);
-    detail::check_nonneg_finite("tx_power_w", cfg_.tx_power_w, cfg_.num_cell * cfg_.num_rb);
-    detail::check_pos_finite("noise_w", cfg_.noise_w, cfg_.num_rb);
-    detail::check_pos_finite("bandwidth_hz", cfg_.bandwidth_hz, cfg_.num_rb);
-  }
 };
 
 }  // namespace
@@ -164,7 +156,7 @@ template <class G>
 FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& gain,
                                  index_t num_tti, int n_threads) {
   if (num_tti < 1) throw InvalidArgument("num_tti", "must be >= 1");
-  Run<G> run(cfg, gain, num_tti, n_threads);
+  DownlinkRun<G> run(cfg, gain, check_run(cfg, gain, num_tti, n_threads));
   const index_t nue = cfg.num_ue;
   std::vector<double> sum_rate(std::size_t(nue), 0.0);
   std::vector<index_t> rb_count(std::size_t(nue), 0);
@@ -173,7 +165,7 @@ FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& 
   for (index_t t = 0; t < num_tti; ++t) {
     if (!run.rates(t, nullptr, t == 0 || !fixed)) break;
     run.schedule(nullptr);
-    for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_[std::size_t(k)];
+    for (index_t k = 0; k < nue; ++k) sum_rate[std::size_t(k)] += run.last_rate_[std::size_t(k)];
     for (index_t k : run.alloc_) {
       if (k >= 0) ++rb_count[std::size_t(k)];
     }
@@ -186,14 +178,14 @@ FullBufferResult run_full_buffer(const DownlinkConfig& cfg, const GainInput<G>& 
     res.throughput_bps[std::size_t(k)] = sum_rate[std::size_t(k)] / double(num_tti);
     res.rb_share[std::size_t(k)] = double(rb_count[std::size_t(k)]) / double(num_tti * cfg.num_rb);
   }
-  res.avg_rate_bps = run.avg_;
+  res.avg_rate_bps = run.avg_rate_;
   return res;
 }
 
 template <class G>
 FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<G>& gain,
                                      const Requests& req, index_t num_tti, int n_threads) {
-  Run<G> run(cfg, gain, num_tti, n_threads);
+  DownlinkRun<G> run(cfg, gain, check_run(cfg, gain, num_tti, n_threads));
   const index_t nue = cfg.num_ue, nreq = req.num_req;
   for (index_t i = 0; i < nreq; ++i) {
     if (req.ue[i] < 0 || req.ue[i] >= nue) {
@@ -208,8 +200,9 @@ FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<
   // Each user's requests in first-in first-out order: by arrival TTI, then by index.
   std::vector<index_t> order(static_cast<std::size_t>(nreq));
   std::iota(order.begin(), order.end(), index_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](index_t a, index_t b) {
-    return req.ue[a] != req.ue[b] ? req.ue[a] < req.ue[b] : req.arrival_tti[a] < req.arrival_tti[b];
+  std::stable_sort(order.begin(), order.end(), [&](index_t lhs, index_t rhs) {
+    return req.ue[lhs] != req.ue[rhs] ? req.ue[lhs] < req.ue[rhs]
+                                      : req.arrival_tti[lhs] < req.arrival_tti[rhs];
   });
   std::vector<index_t> first(std::size_t(nue + 1), 0);
   for (index_t i = 0; i < nreq; ++i) ++first[std::size_t(req.ue[i] + 1)];
@@ -243,7 +236,7 @@ FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<
     run.schedule(eligible.data());
     for (index_t k = 0; k < nue; ++k) {
       if (!eligible[std::size_t(k)]) continue;
-      double& last = run.last_[std::size_t(k)];
+      double& last = run.last_rate_[std::size_t(k)];
       const double buffered = arrived_bits[std::size_t(k)] - delivered_bits[std::size_t(k)];
       const double capacity = last * cfg.tti_s;
       if (capacity >= buffered) {
@@ -269,7 +262,7 @@ FiniteBufferResult run_finite_buffer(const DownlinkConfig& cfg, const GainInput<
   for (index_t k = 0; k < nue; ++k) {
     res.throughput_bps[std::size_t(k)] = num_tti > 0 ? delivered_bits[std::size_t(k)] / horizon_s : 0.0;
   }
-  res.avg_rate_bps = run.avg_;
+  res.avg_rate_bps = run.avg_rate_;
   return res;
 }
 

@@ -1,16 +1,44 @@
-#include "genoff/parallel.hpp"
+#include "parallel.hpp"
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#ifdef GENOFF_HAS_OPENMP
+#include <omp.h>
+#endif
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
 #define GENOFF_HAVE_GETPID 1
 #endif
+
+namespace genoff {
+
+bool has_openmp() noexcept {
+#ifdef GENOFF_HAS_OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+int resolve_threads(int n_threads) {
+  if (n_threads < 0) throw InvalidArgument("n_threads", "must be >= 0 (0 = all), got " + std::to_string(n_threads));
+#ifdef GENOFF_HAS_OPENMP
+  if (n_threads == 0) return omp_get_max_threads();
+  const int cap = 4 * (omp_get_num_procs() > 1 ? omp_get_num_procs() : 1);
+  return n_threads < cap ? n_threads : cap;
+#else
+  return 1;
+#endif
+}
+
+}  // namespace genoff
 
 namespace genoff::pool {
 namespace {

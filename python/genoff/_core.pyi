@@ -62,11 +62,11 @@ def run_finite_buffer(
     beta: float = 0.98, background: ArrayLike | None = None, tti_s: float = 1e-3,
     n_threads: int = 0,
 ) -> dict[str, Any]: ...
+# No defaults: genoff.core.evaluate passes every argument (defaults in genoff.defaults).
 def evaluate(
-    n_tokens: ArrayLike, offload: ArrayLike, *, capacity_bps: ArrayLike | None = None,
-    radio_delay_s: ArrayLike | None = None, quality_req: ArrayLike = 0.0,
-    bytes_per_token: ArrayLike = 4.0, t_back_s: ArrayLike = 0.1, ttft_edge_s: ArrayLike = 0.23,
-    tpot_edge_s: ArrayLike = ..., ttft_cloud_s: ArrayLike = 0.42, tpot_cloud_s: ArrayLike = ...,
-    quality_edge: ArrayLike = 68.4, quality_cloud: ArrayLike = 88.7, target_s: ArrayLike = 40.0,
-    penalty: ArrayLike = 30.0, n_threads: int = 0,
+    n_tokens: ArrayLike, offload: ArrayLike, *, capacity_bps: ArrayLike | None,
+    radio_delay_s: ArrayLike | None, quality_req: ArrayLike, bytes_per_token: ArrayLike,
+    t_back_s: ArrayLike, ttft_edge_s: ArrayLike, tpot_edge_s: ArrayLike, ttft_cloud_s: ArrayLike,
+    tpot_cloud_s: ArrayLike, quality_edge: ArrayLike, quality_cloud: ArrayLike,
+    target_s: ArrayLike, penalty: ArrayLike, n_threads: int,
 ) -> dict[str, Any]: ...

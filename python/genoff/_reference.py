@@ -1,5 +1,8 @@
 """NumPy twin of :mod:`genoff.core`: same functions, same signatures, same semantics.
 
+(:func:`evaluate` takes the model and reward keywords of :func:`genoff.core.evaluate` as
+``**params``, with the same names and the same defaults, :data:`genoff.defaults.EVALUATE_DEFAULTS`.)
+
 It exists to check the compiled core (tests compare the two on generated inputs) and to
 measure it (benchmarks put both in one group), so it is written as the fastest honest NumPy:
 vectorized over users and RBs, einsum/matmul for the interference sums, in-place integer
@@ -13,17 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
+from genoff.defaults import EVALUATE_DEFAULTS
 
-__all__ = [
-    "sinr",
-    "shannon_rate",
-    "pf_allocate",
-    "PFScheduler",
-    "rayleigh_power",
-    "run_full_buffer",
-    "run_finite_buffer",
-    "evaluate",
-]
+# The kernels of genoff.core, by the same names.
+__all__ = ["sinr", "shannon_rate", "pf_allocate", "PFScheduler", "rayleigh_power",
+           "run_full_buffer", "run_finite_buffer", "evaluate"]
 
 _LOG2E = 1.4426950408889634074  # 1 / ln 2, the same constant as the core
 _MIN_AVG = np.finfo(np.float64).tiny  # floor of the PF average T
@@ -239,8 +236,8 @@ def rayleigh_power(
     return out
 
 
-class _Run:
-    """Per-TTI channel of a run: gains (static, per TTI, and/or faded) -> rates."""
+class _RunChannel:
+    """Per-TTI channel of a downlink run: gains (static, per TTI, and/or faded) -> rates."""
 
     def __init__(self, gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background):
         self.gain = _gain_array(gain)
@@ -291,22 +288,10 @@ class _Run:
         return shannon_rate(sinr(g, self.tx, active, self.noise, self.serving), self.bw)
 
 
-def run_full_buffer(
-    gain,
-    tx_power_w,
-    noise_w,
-    serving,
-    bandwidth_hz,
-    *,
-    num_tti=None,
-    fading=None,
-    seed=0,
-    beta=0.98,
-    background=None,
-    n_threads=0,
-) -> FullBufferResult:
+def run_full_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, *, num_tti=None,
+                    fading=None, seed=0, beta=0.98, background=None, n_threads=0) -> FullBufferResult:
     """See :func:`genoff.core.run_full_buffer`."""
-    run = _Run(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
+    run = _RunChannel(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
     num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)
     pf = PFScheduler(run.num_ue, run.serving, run.num_cell, beta)
     sum_rate = np.zeros(run.num_ue)
@@ -326,26 +311,11 @@ def run_full_buffer(
     )
 
 
-def run_finite_buffer(
-    gain,
-    tx_power_w,
-    noise_w,
-    serving,
-    bandwidth_hz,
-    *,
-    request_ue,
-    request_tti,
-    request_bytes,
-    num_tti=None,
-    fading=None,
-    seed=0,
-    beta=0.98,
-    background=None,
-    tti_s=1e-3,
-    n_threads=0,
-) -> FiniteBufferResult:
+def run_finite_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, *, request_ue, request_tti,
+                      request_bytes, num_tti=None, fading=None, seed=0, beta=0.98, background=None,
+                      tti_s=1e-3, n_threads=0) -> FiniteBufferResult:
     """See :func:`genoff.core.run_finite_buffer`."""
-    run = _Run(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
+    run = _RunChannel(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
     num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)
     ue = np.asarray(request_ue, dtype=np.int64)
     arrival = np.asarray(request_tti, dtype=np.int64)
@@ -400,40 +370,33 @@ def run_finite_buffer(
     return finite_result(out, request_tti, tti_s)
 
 
-def evaluate(
-    n_tokens,
-    offload,
-    *,
-    capacity_bps=None,
-    radio_delay_s=None,
-    quality_req=0.0,
-    bytes_per_token=4.0,
-    t_back_s=0.1,
-    ttft_edge_s=0.23,
-    tpot_edge_s=1.0 / 75.0,
-    ttft_cloud_s=0.42,
-    tpot_cloud_s=1.0 / 32.0,
-    quality_edge=68.4,
-    quality_cloud=88.7,
-    target_s=40.0,
-    penalty=30.0,
-    n_threads=0,
-) -> Evaluation:
-    """See :func:`genoff.core.evaluate`."""
-    f = lambda x: np.atleast_1d(np.asarray(x, dtype=np.float64))  # noqa: E731
-    tokens = f(n_tokens)
+def _vector(x) -> np.ndarray:
+    return np.atleast_1d(np.asarray(x, dtype=np.float64))
+
+
+def evaluate(n_tokens, offload, *, capacity_bps=None, radio_delay_s=None, n_threads=0,
+             **params) -> Evaluation:
+    """See :func:`genoff.core.evaluate`; ``params`` are its keywords ``quality_req`` to
+    ``penalty``, defaulting to :data:`genoff.defaults.EVALUATE_DEFAULTS`."""
+    unknown = sorted(set(params) - set(EVALUATE_DEFAULTS))
+    if unknown:
+        raise TypeError(f"evaluate() got unexpected keyword arguments {unknown}")
+    param = {name: _vector(value) for name, value in {**EVALUATE_DEFAULTS, **params}.items()}
+    tokens = _vector(n_tokens)
     cloud = np.atleast_1d(np.asarray(offload, dtype=bool))
     if capacity_bps is not None:
-        radio = tokens * f(bytes_per_token) * 8.0 / f(capacity_bps)
+        radio = tokens * param["bytes_per_token"] * 8.0 / _vector(capacity_bps)
     else:
-        radio = f(radio_delay_s)
-    t_tran = radio + np.where(cloud, f(t_back_s), 0.0)
+        radio = _vector(radio_delay_s)
+    t_tran = radio + np.where(cloud, param["t_back_s"], 0.0)
     t_gen = np.where(
-        cloud, f(ttft_cloud_s) + tokens * f(tpot_cloud_s), f(ttft_edge_s) + tokens * f(tpot_edge_s)
+        cloud,
+        param["ttft_cloud_s"] + tokens * param["tpot_cloud_s"],
+        param["ttft_edge_s"] + tokens * param["tpot_edge_s"],
     )
     t_total = t_tran + t_gen
-    violated = f(quality_req) > np.where(cloud, f(quality_cloud), f(quality_edge))
-    reward = f(target_s) - t_total - np.where(violated, f(penalty), 0.0)
-    n = max(a.size for a in (t_tran, t_gen, reward))
-    b = lambda x: np.broadcast_to(x, (n,)).copy()  # noqa: E731
-    return Evaluation(b(t_tran), b(t_gen), b(t_total), b(violated), b(reward))
+    violated = param["quality_req"] > np.where(cloud, param["quality_cloud"], param["quality_edge"])
+    reward = param["target_s"] - t_total - np.where(violated, param["penalty"], 0.0)
+    num_req = max(a.size for a in (t_tran, t_gen, reward))
+    fields = (t_tran, t_gen, t_total, violated, reward)
+    return Evaluation(*(np.broadcast_to(field, (num_req,)).copy() for field in fields))

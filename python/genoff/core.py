@@ -39,7 +39,6 @@ count, :func:`rayleigh_power` returns the very numbers a run used, and
 
 from __future__ import annotations
 
-import operator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,20 @@ import numpy as np
 
 from genoff import _core
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
+from genoff._util import validate
+from genoff.defaults import (
+    BYTES_PER_TOKEN,
+    EVALUATE_DEFAULTS,
+    PENALTY,
+    QUALITY_CLOUD,
+    QUALITY_EDGE,
+    T_BACK_S,
+    TARGET_S,
+    TPOT_CLOUD_S,
+    TPOT_EDGE_S,
+    TTFT_CLOUD_S,
+    TTFT_EDGE_S,
+)
 
 __all__ = [
     "has_openmp",
@@ -78,14 +91,8 @@ def max_threads() -> int:
     return int(_core.max_threads())
 
 
-def _count(name: str, value: Any, minimum: int = 0) -> int:
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
-    if v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}")
-    return v
+def _threads(n_threads: Any) -> int:
+    return validate.index("n_threads", n_threads)
 
 
 def _fading(fading: str | None) -> bool:
@@ -94,13 +101,21 @@ def _fading(fading: str | None) -> bool:
     return _FADING[fading]
 
 
-def _real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(f"{name} is too large for a float: {value!r}") from None
+def _run_options(num_tti: Any, min_tti: int, fading: str | None, seed: Any, beta: Any,
+                 background: Any, n_threads: Any) -> dict[str, Any]:
+    """The keyword arguments both downlink runs pass to the core, checked (the core checks
+    the arrays, ``seed`` and the range of ``beta``)."""
+    rayleigh = _fading(fading)
+    if num_tti is not None:
+        num_tti = validate.index("num_tti", num_tti, ge=min_tti)
+    return {
+        "num_tti": num_tti,
+        "rayleigh": rayleigh,
+        "seed": seed,
+        "beta": validate.real("beta", beta, finite=False),
+        "background": background,
+        "n_threads": _threads(n_threads),
+    }
 
 
 def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> np.ndarray:
@@ -125,7 +140,7 @@ def sinr(gain, tx_power_w, active, noise_w, serving, *, n_threads: int = 0) -> n
     Raises:
         ValueError: a wrong shape or value, naming the argument. TypeError: not numeric.
     """
-    return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=_count("n_threads", n_threads))
+    return _core.sinr(gain, tx_power_w, active, noise_w, serving, n_threads=_threads(n_threads))
 
 
 def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
@@ -142,7 +157,7 @@ def shannon_rate(sinr, bandwidth_hz, *, n_threads: int = 0) -> np.ndarray:
     Returns:
         float64 [num_ue, num_rb], rate in bit/s.
     """
-    return _core.shannon_rate(sinr, bandwidth_hz, n_threads=_count("n_threads", n_threads))
+    return _core.shannon_rate(sinr, bandwidth_hz, n_threads=_threads(n_threads))
 
 
 def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_threads: int = 0):
@@ -162,8 +177,8 @@ def pf_allocate(rate, avg_rate, serving, num_cell: int, eligible=None, *, n_thre
     Returns:
         int64 [num_cell, num_rb], the user given each RB (``-1``: idle).
     """
-    num_cell = _count("num_cell", num_cell, 1)
-    return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=_count("n_threads", n_threads))
+    num_cell = validate.index("num_cell", num_cell, ge=1)
+    return _core.pf_allocate(rate, avg_rate, serving, num_cell, eligible, n_threads=_threads(n_threads))
 
 
 class PFScheduler:
@@ -189,9 +204,9 @@ class PFScheduler:
     """
 
     def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
-        num_ue = _count("num_ue", num_ue)
-        num_cell = _count("num_cell", num_cell, 1)
-        self._pf = _core.PFScheduler(num_ue, serving, num_cell, _real("beta", beta))
+        num_ue = validate.index("num_ue", num_ue)
+        num_cell = validate.index("num_cell", num_cell, ge=1)
+        self._pf = _core.PFScheduler(num_ue, serving, num_cell, validate.real("beta", beta, finite=False))
 
     def step(self, rate, eligible=None, *, n_threads: int = 0) -> np.ndarray:
         """One TTI (steps 1-3) from achievable rates.
@@ -204,7 +219,7 @@ class PFScheduler:
         Returns:
             int64 [num_cell, num_rb], the allocation (``-1``: idle RB).
         """
-        return self._pf.step(rate, eligible, n_threads=_count("n_threads", n_threads))
+        return self._pf.step(rate, eligible, n_threads=_threads(n_threads))
 
     def step_channel(
         self,
@@ -241,7 +256,7 @@ class PFScheduler:
             bandwidth_hz,
             active=active,
             eligible=eligible,
-            n_threads=_count("n_threads", n_threads),
+            n_threads=_threads(n_threads),
         )
 
     def reset(self) -> None:
@@ -331,13 +346,13 @@ def rayleigh_power(
         float64 [num_tti, num_ue, num_cell, num_rb], dimensionless powers in [0, 16.64].
     """
     return _core.rayleigh_power(
-        _count("num_tti", num_tti),
-        _count("num_ue", num_ue),
-        _count("num_cell", num_cell),
-        _count("num_rb", num_rb),
+        validate.index("num_tti", num_tti),
+        validate.index("num_ue", num_ue),
+        validate.index("num_cell", num_cell),
+        validate.index("num_rb", num_rb),
         seed=seed,
-        first_tti=_count("first_tti", first_tti),
-        n_threads=_count("n_threads", n_threads),
+        first_tti=validate.index("first_tti", first_tti),
+        n_threads=_threads(n_threads),
     )
 
 
@@ -381,24 +396,10 @@ def run_full_buffer(
         :class:`FullBufferResult`: ``throughput_bps`` [num_ue] (the paper's C in eq. 1),
         ``avg_rate_bps`` [num_ue] and ``rb_share`` [num_ue].
     """
-    rayleigh = _fading(fading)
-    if num_tti is not None:
-        num_tti = _count("num_tti", num_tti, 1)
-    out = _core.run_full_buffer(
-        gain,
-        tx_power_w,
-        noise_w,
-        serving,
-        bandwidth_hz,
-        num_tti=num_tti,
-        rayleigh=rayleigh,
-        seed=seed,
-        beta=_real("beta", beta),
-        background=background,
-        n_threads=_count("n_threads", n_threads),
-    )
-    n = num_tti if num_tti is not None else int(np.shape(gain)[0])
-    return FullBufferResult(out["throughput_bps"], out["avg_rate_bps"], out["rb_share"], n)
+    options = _run_options(num_tti, 1, fading, seed, beta, background, n_threads)
+    out = _core.run_full_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, **options)
+    num_tti = options["num_tti"] if options["num_tti"] is not None else int(np.shape(gain)[0])
+    return FullBufferResult(out["throughput_bps"], out["avg_rate_bps"], out["rb_share"], num_tti)
 
 
 def run_finite_buffer(
@@ -442,10 +443,8 @@ def run_finite_buffer(
         :class:`FiniteBufferResult`: per request the completion TTI (``-1``: not delivered
         within the horizon) and delay in s; per user throughput and PF average in bit/s.
     """
-    rayleigh = _fading(fading)
-    if num_tti is not None:
-        num_tti = _count("num_tti", num_tti)
-    tti_s = _real("tti_s", tti_s)
+    options = _run_options(num_tti, 0, fading, seed, beta, background, n_threads)
+    tti_s = validate.real("tti_s", tti_s, finite=False)
     out = _core.run_finite_buffer(
         gain,
         tx_power_w,
@@ -455,13 +454,8 @@ def run_finite_buffer(
         request_ue=request_ue,
         request_tti=request_tti,
         request_bytes=request_bytes,
-        num_tti=num_tti,
-        rayleigh=rayleigh,
-        seed=seed,
-        beta=_real("beta", beta),
-        background=background,
         tti_s=tti_s,
-        n_threads=_count("n_threads", n_threads),
+        **options,
     )
     return finite_result(out, request_tti, tti_s)
 
@@ -472,17 +466,17 @@ def evaluate(
     *,
     capacity_bps=None,
     radio_delay_s=None,
-    quality_req=0.0,
-    bytes_per_token=4.0,
-    t_back_s=0.1,
-    ttft_edge_s=0.23,
-    tpot_edge_s=1.0 / 75.0,
-    ttft_cloud_s=0.42,
-    tpot_cloud_s=1.0 / 32.0,
-    quality_edge=68.4,
-    quality_cloud=88.7,
-    target_s=40.0,
-    penalty=30.0,
+    quality_req=EVALUATE_DEFAULTS["quality_req"],
+    bytes_per_token=BYTES_PER_TOKEN,
+    t_back_s=T_BACK_S,
+    ttft_edge_s=TTFT_EDGE_S,
+    tpot_edge_s=TPOT_EDGE_S,
+    ttft_cloud_s=TTFT_CLOUD_S,
+    tpot_cloud_s=TPOT_CLOUD_S,
+    quality_edge=QUALITY_EDGE,
+    quality_cloud=QUALITY_CLOUD,
+    target_s=TARGET_S,
+    penalty=PENALTY,
     n_threads: int = 0,
 ) -> Evaluation:
     """Delay and reward of offloading decisions, vectorized (paper eq. 1, 3, 4, 4e, 10).
@@ -492,9 +486,9 @@ def evaluate(
     ``n_tokens * bytes_per_token * 8 / capacity_bps``) or ``radio_delay_s`` (``tti`` mode: a
     measured delivery time, e.g. :attr:`FiniteBufferResult.delay_s`).
 
-    Defaults are the README's (the paper's Sec. IV): Llama3-8B at the edge (TTFT 0.23 s,
-    TPOT 1/75 s, MMLU 68.4), GPT-4o in the cloud (0.42 s, 1/32 s, 88.7), 4 bytes per token,
-    0.1 s backhaul, 40 s target and a penalty of 30.
+    Defaults are the README's (the paper's Sec. IV, kept in :mod:`genoff.defaults`):
+    Llama3-8B at the edge (TTFT 0.23 s, TPOT 1/75 s, MMLU 68.4), GPT-4o in the cloud (0.42 s,
+    1/32 s, 88.7), 4 bytes per token, 0.1 s backhaul, 40 s target and a penalty of 30.
 
     Args (each a scalar or a float64 [num_req] array unless stated):
         n_tokens: output tokens of each request, finite >= 0.
@@ -532,7 +526,7 @@ def evaluate(
         quality_cloud=quality_cloud,
         target_s=target_s,
         penalty=penalty,
-        n_threads=_count("n_threads", n_threads),
+        n_threads=_threads(n_threads),
     )
     return Evaluation(**out)
 

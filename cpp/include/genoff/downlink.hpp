@@ -9,8 +9,8 @@
 //    no such user is idle (does not interfere). Returns the TTI in which each request's last
 //    byte is delivered.
 // Gains are either passed in (static, or one tensor per TTI) and/or multiplied by Rayleigh
-// fading powers drawn inside the run from a seed (rng.hpp, counter-based: the same numbers
-// for any thread count, and the same as rayleigh_power()).
+// fading powers drawn inside the run from a seed (counter-based: the same numbers for any
+// thread count, and the same as rayleigh_power() of channel.hpp).
 #pragma once
 
 #include <cstdint>

@@ -7,21 +7,30 @@
 
 namespace genoff {
 
+// A read-only length-n view of a per-request input: either an array (stride 1) or one value
+// broadcast to every request (stride 0).
+struct BroadcastView {
+  const double* data = nullptr;
+  index_t stride = 0;
+  double operator[](index_t i) const noexcept { return data[i * stride]; }
+};
+using Bcast [[deprecated("renamed BroadcastView")]] = BroadcastView;
+
 // Per-request inputs; each is an array (stride 1) or one value for all (stride 0).
 struct EvalInputs {
   index_t num_req = 0;
-  Bcast n_tokens;        // output tokens
+  BroadcastView n_tokens;        // output tokens
   const std::uint8_t* offload = nullptr;  // [num_req] alpha: 1 = cloud, 0 = edge
   index_t offload_stride = 1;
   // Radio part of eq. (1), exactly one of the two:
-  Bcast capacity_bps;    // analytic: n_tokens * bytes_per_token * 8 / C
-  Bcast radio_delay_s;   // tti: measured delivery time
+  BroadcastView capacity_bps;    // analytic: n_tokens * bytes_per_token * 8 / C
+  BroadcastView radio_delay_s;   // tti: measured delivery time
   bool use_capacity = true;
-  Bcast bytes_per_token;
-  Bcast t_back_s;        // backhaul delay, paid when offloaded
-  Bcast ttft_edge_s, tpot_edge_s, ttft_cloud_s, tpot_cloud_s;  // eq. (4c), (4d)
-  Bcast quality_req, quality_edge, quality_cloud;              // eq. (4e)
-  Bcast target_s, penalty;                                     // eq. (10)
+  BroadcastView bytes_per_token;
+  BroadcastView t_back_s;        // backhaul delay, paid when offloaded
+  BroadcastView ttft_edge_s, tpot_edge_s, ttft_cloud_s, tpot_cloud_s;  // eq. (4c), (4d)
+  BroadcastView quality_req, quality_edge, quality_cloud;              // eq. (4e)
+  BroadcastView target_s, penalty;                                     // eq. (10)
 };
 
 struct EvalOutputs {

@@ -32,23 +32,6 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
                  const index_t* serving, index_t num_cell, const std::uint8_t* eligible,
                  index_t* alloc, int n_threads = 0);
 
-namespace detail {
-// Allocates the RBs of cell j (no argument checks) and writes r_last of the cell's users.
-void pf_cell(const double* rate, const double* avg_rate, index_t num_rb, const CellUsers& cells,
-             index_t j, const std::uint8_t* eligible, index_t* alloc_j, double* last_rate,
-             double* best_scratch);
-// pf_cell for cells [j0, j1); best_scratch: num_rb doubles of the calling thread.
-void pf_cells_range(const double* rate, const double* avg_rate, index_t num_rb,
-                    const CellUsers& cells, index_t j0, index_t j1, const std::uint8_t* eligible,
-                    index_t* alloc, double* last_rate, double* best_scratch);
-// pf_cells_range over all cells on `threads` threads; scratch grows to threads * num_rb.
-void pf_cells_parallel(const double* rate, const double* avg_rate, index_t num_rb,
-                       const CellUsers& cells, const std::uint8_t* eligible, index_t* alloc,
-                       double* last_rate, int threads, std::vector<double>& scratch);
-// Step 1 for n users: avg <- max(beta avg + (1 - beta) last, smallest normal double).
-void pf_update_average(double beta, const double* last_rate, double* avg_rate, index_t n);
-}  // namespace detail
-
 // Steps 1-3 with state. Not safe to step from two threads at once (the Python binding locks).
 class PFScheduler {
  public:

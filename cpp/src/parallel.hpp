@@ -1,4 +1,5 @@
-// The core's thread pool (what n_threads > 1 runs on).
+// Private to the core: the thread pool (what n_threads > 1 runs on) and the work-size model
+// that decides how many threads a kernel call uses.
 //
 // Why not an OpenMP parallel region: its closing barrier waits for every thread of the team,
 // including one the OS has not even woken yet. On a busy machine that is a scheduler time slice
@@ -14,6 +15,30 @@
 #include <type_traits>
 
 #include "genoff/common.hpp"
+
+namespace genoff {
+
+// The work-size model. A kernel asks for threads_for(threads, work_ns), work_ns being its
+// estimated single-thread time in nanoseconds; it gets one thread per kNsPerThread of work, at
+// most `threads`, and runs on the calling thread alone below 2 * kNsPerThread (1 ms). Forking
+// and joining costs a few microseconds on an idle machine but a scheduler time slice (several
+// ms) on a loaded one, where a woken worker waits for a core: a sub-millisecond kernel can only
+// lose by it. Results never depend on it (every kernel is bit-identical for any thread count).
+constexpr double kNsPerThread = 500e3;
+inline int threads_for(int threads, double work_ns) {
+  const double useful = work_ns / kNsPerThread;
+  if (threads <= 1 || !(useful >= 2.0)) return 1;
+  return useful < double(threads) ? int(useful) : threads;
+}
+
+// Rough single-thread costs (ns) of the kernels' units on a current x86-64 core, for threads_for.
+constexpr double kNsPerGain = 1.0;    // one gain element of a SINR / rate row
+constexpr double kNsPerFade = 2.0;    // one in-kernel fading draw, transform and multiply
+constexpr double kNsPerRate = 2.0;    // one Shannon rate from a given SINR
+constexpr double kNsPerMetric = 0.5;  // one PF metric rate / T and its comparison
+constexpr double kNsPerRequest = 4.0; // one request of evaluate()
+
+}  // namespace genoff
 
 namespace genoff::pool {
 
@@ -41,7 +66,9 @@ void parallel_chunks(index_t n, index_t chunk, int threads, F&& f) {
   }
   using Fn = typename std::remove_reference<F>::type;
   pool::run(n, chunk, threads,
-            [](void* ctx, index_t b, index_t e, int slot) { (*static_cast<Fn*>(ctx))(b, e, slot); },
+            [](void* ctx, index_t begin, index_t end, int slot) {
+              (*static_cast<Fn*>(ctx))(begin, end, slot);
+            },
             const_cast<void*>(static_cast<const void*>(&f)));
 }
 

@@ -1,4 +1,4 @@
-// Counter-based random numbers for fast fading.
+// Private to the core: counter-based random numbers for fast fading.
 //
 // Draw n of a stream is a pure function of (seed, n), so any thread can draw any element in
 // any order: results never depend on the thread count, and the NumPy reference
@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fastmath.hpp"
+
 namespace genoff::rng {
 
 constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
@@ -42,10 +44,6 @@ inline std::uint64_t pair(std::uint64_t key, std::uint64_t m) noexcept {
 // -log(u) for u = ((w >> 8) + 1) * 2^-24, in float32 (musl's logf without its special cases,
 // which cannot occur for u in [2^-24, 1]).
 inline float exp1_of_word(std::uint32_t w) noexcept {
-  constexpr float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
-  constexpr float lg1 = 6.6666668653e-01f, lg2 = 4.0000000596e-01f, lg3 = 2.8571429849e-01f,
-                  lg4 = 2.2222198546e-01f, lg5 = 1.8183572590e-01f, lg6 = 1.5313838422e-01f,
-                  lg7 = 1.4798198640e-01f;
   const float u = float((w >> 8) + 1u) * 0x1.0p-24f;
   std::uint32_t ix;
   std::memcpy(&ix, &u, sizeof ix);
@@ -55,16 +53,7 @@ inline float exp1_of_word(std::uint32_t w) noexcept {
   ix = (ix & 0x007fffffu) + 0x3f3504f3u;
   float m;
   std::memcpy(&m, &ix, sizeof m);
-  const float f = m - 1.0f;
-  const float hfsq = 0.5f * f * f;
-  const float s = f / (2.0f + f);
-  const float z = s * s;
-  const float ww = z * z;
-  const float t1 = ww * (lg2 + ww * (lg4 + ww * lg6));
-  const float t2 = z * (lg1 + ww * (lg3 + ww * (lg5 + ww * lg7)));
-  const float r = t2 + t1;
-  const float dk = float(k);
-  const float log_u = s * (hfsq + r) + dk * ln2_lo - hfsq + f + dk * ln2_hi;
+  const float log_u = fastmath::log_reduced(m, k);
   return 0.0f - log_u;  // 0 - log(1) = +0, never -0
 }
 
