@@ -14,23 +14,19 @@ should beat it to earn its place (the README's comparison table).
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from genoff.deciders.base import Decider
-from genoff.deciders.icl import PromptBuilder
+from genoff._util import validate
+from genoff.deciders.icl import KeywordDecider, PromptBuilder
 
 if TYPE_CHECKING:
     from genoff.core import Evaluation
     from genoff.sim import StepContext
-    from genoff.world.tasks import Requests
 
-__all__ = ["RewardTable", "BanditDecider", "KeywordDecider"]
+__all__ = ["RewardTable", "BanditDecider"]
 
 
 class RewardTable:
@@ -61,6 +57,13 @@ class RewardTable:
         delta = reward - s[1]
         s[1] += delta / s[0]
         s[2] += delta * (reward - s[1])
+
+    def update_all(self, keywords: Sequence[Sequence[str]], offload: Sequence[bool],
+                   rewards: Sequence[float]) -> None:
+        """Add a step's rewards: request ``i`` had ``keywords[i]``, was offloaded or not
+        (``offload[i]``: action 1 or 0) and earned ``rewards[i]``."""
+        for kw, a, r in zip(keywords, offload, rewards):
+            self.update(kw, int(bool(a)), float(r))
 
     def counts(self, keywords: Sequence[str]) -> np.ndarray:
         """Observed rewards [2] of (local, offload) for these keywords."""
@@ -124,30 +127,6 @@ class RewardTable:
         return table
 
 
-class KeywordDecider(Decider):
-    """Base of deciders keyed on the ICL prompt's keywords (follows the scenario's levels)."""
-
-    def __init__(self, builder: PromptBuilder | None = None) -> None:
-        if builder is not None and not isinstance(builder, PromptBuilder):
-            raise TypeError(f"builder must be a PromptBuilder, got {type(builder).__name__}")
-        self.builder = builder if builder is not None else PromptBuilder()
-        self._own_builder = builder is None
-
-    def _keywords(self, requests: Requests) -> list[tuple[str, ...]]:
-        names = tuple(requests.level_names)
-        if self._own_builder and names != self.builder.level_names:
-            b = self.builder
-            self.builder = PromptBuilder(b.keyword_fields, level_names=names,
-                                         max_examples=b.max_examples)
-        return self.builder.keywords(requests)
-
-
-def _check_epsilon(epsilon) -> float:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
-    return float(epsilon)
-
-
 class BanditDecider(KeywordDecider):
     """Tabular epsilon-greedy bandit on the ICL prompt's keywords (the ``bandit`` decider).
 
@@ -165,7 +144,7 @@ class BanditDecider(KeywordDecider):
     def __init__(self, epsilon: float = 0.1, *, builder: PromptBuilder | None = None,
                  seed: int | None = None) -> None:
         super().__init__(builder)
-        self.epsilon = _check_epsilon(epsilon)
+        self.epsilon = validate.real("epsilon", epsilon, ge=0.0, le=1.0, type_error=ValueError)
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -195,16 +174,13 @@ class BanditDecider(KeywordDecider):
         return out
 
     def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
-        for kw, a, r in zip(self._keywords(ctx.requests), offload, outcome.reward):
-            self.table.update(kw, int(bool(a)), float(r))
+        self.table.update_all(self._keywords(ctx.requests), offload, outcome.reward)
 
     def config(self) -> dict:
         return {"name": self.name, "epsilon": self.epsilon,
                 "keyword_fields": list(self.builder.keyword_fields)}
 
-    # -- resuming a run ------------------------------------------------------------------
-    resumable = True
-
+    # -- resuming a run (saved as folder/<name>.json) ---------------------------------------
     def state_dict(self) -> dict:
         """Everything a run needs to continue exactly (plain JSON data)."""
         return {"table": self.table.to_dict(), "rng_state": self._rng.bit_generator.state,
@@ -214,16 +190,3 @@ class BanditDecider(KeywordDecider):
         self.table = RewardTable.from_dict(state["table"])
         self._rng.bit_generator.state = state["rng_state"]
         self.stats = dict(state["stats"])
-
-    def save_state(self, folder: str | os.PathLike) -> None:
-        """Write :meth:`state_dict` into ``folder/<name>.json``."""
-        (Path(folder) / f"{self.name}.json").write_text(json.dumps(self.state_dict()),
-                                                        encoding="utf-8")
-
-    def load_state(self, folder: str | os.PathLike) -> None:
-        path = Path(folder) / f"{self.name}.json"
-        try:
-            self.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path} is not a saved {self.name} state ({e})") from None
-

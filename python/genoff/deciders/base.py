@@ -25,15 +25,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+
+from genoff._util import validate
 
 if TYPE_CHECKING:  # deciders import without the compiled core (e.g. on a GPU box)
     from genoff.core import Evaluation
     from genoff.sim import StepContext
 
-__all__ = ["Decider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random"]
+__all__ = ["Decider", "JSONStateDecider", "Oracle", "AlwaysLocal", "AlwaysOffload", "Random"]
 
 
 class Decider:
@@ -71,6 +73,40 @@ class Decider:
         raise NotImplementedError(
             f"decider {self.name!r} cannot load a saved state, so its runs cannot be resumed"
         )
+
+
+class JSONStateDecider(Decider):
+    """A decider whose whole state is plain JSON data: :meth:`state_dict` /
+    :meth:`load_state_dict`, saved as ``folder/<state_file>`` (default ``<name>.json``)."""
+
+    resumable = True
+
+    @property
+    def state_file(self) -> str:
+        """The file name of the saved state in a checkpoint folder."""
+        return f"{self.name}.json"
+
+    def state_dict(self) -> dict:
+        """Everything a run needs to continue exactly (plain JSON data)."""
+        raise NotImplementedError
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        raise NotImplementedError
+
+    def save_state(self, folder: str | os.PathLike) -> None:
+        """Write :meth:`state_dict` into ``folder/<state_file>``."""
+        (Path(folder) / self.state_file).write_text(json.dumps(self.state_dict()),
+                                                    encoding="utf-8")
+
+    def load_state(self, folder: str | os.PathLike) -> None:
+        """Restore what :meth:`save_state` wrote; ``ValueError`` naming the file when it is
+        not such a state."""
+        path = Path(folder) / self.state_file
+        try:
+            self.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"{path} is not a saved {self.name} state ({e})") from None
 
 
 class _Stateless(Decider):
@@ -112,16 +148,13 @@ class AlwaysOffload(_Stateless):
         return np.ones(len(ctx.requests), dtype=bool)
 
 
-class Random(Decider):
+class Random(JSONStateDecider):
     """Each request offloaded with probability ``p`` (seeded)."""
 
     name = "random"
-    resumable = True
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p must lie in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = validate.real("p", p, ge=0.0, le=1.0)
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -133,10 +166,8 @@ class Random(Decider):
     def config(self) -> dict:
         return {"name": self.name, "p": self.p}
 
-    def save_state(self, folder: str | os.PathLike) -> None:
-        state = {"rng_state": self._rng.bit_generator.state}
-        (Path(folder) / "random.json").write_text(json.dumps(state), encoding="utf-8")
+    def state_dict(self) -> dict:
+        return {"rng_state": self._rng.bit_generator.state}
 
-    def load_state(self, folder: str | os.PathLike) -> None:
-        state = json.loads((Path(folder) / "random.json").read_text(encoding="utf-8"))
+    def load_state_dict(self, state: Mapping) -> None:
         self._rng.bit_generator.state = state["rng_state"]

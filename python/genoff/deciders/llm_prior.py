@@ -48,14 +48,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from genoff.deciders.bandit import KeywordDecider, RewardTable
-from genoff.deciders.icl import DECISIONS, BackendRef, PromptBuilder, batch_calibrate, calibration_mode
+from genoff._util import validate
+from genoff.deciders.bandit import RewardTable
+from genoff.deciders.icl import (
+    CANDIDATES,
+    LLMDecider,
+    PromptBuilder,
+    batch_calibrate,
+    calibration_mode,
+)
 from genoff.llm.base import Backend, BackendError
 
 if TYPE_CHECKING:
@@ -63,7 +68,6 @@ if TYPE_CHECKING:
     from genoff.sim import StepContext
 
 __all__ = ["LLMPriorDecider"]
-
 
 
 def _clip_invisible(scores: np.ndarray) -> np.ndarray:
@@ -82,7 +86,7 @@ def _clip_invisible(scores: np.ndarray) -> np.ndarray:
     return scores
 
 
-class LLMPriorDecider(KeywordDecider):
+class LLMPriorDecider(LLMDecider):
     """The LLM's batch-calibrated zero-shot log-odds as the prior of a Thompson-sampling bandit.
 
     See the module docstring for what it does and why.
@@ -101,6 +105,8 @@ class LLMPriorDecider(KeywordDecider):
     """
 
     name = "llm-prior"
+    #: The saved state's file in a checkpoint folder (whatever the decider's name).
+    state_file = "llm-prior.json"
 
     def __init__(
         self,
@@ -113,13 +119,9 @@ class LLMPriorDecider(KeywordDecider):
         seed: int | None = None,
         name: str | None = None,
     ) -> None:
-        super().__init__(builder)
-        self._backend_ref = BackendRef(backend)
+        super().__init__(backend, builder)
         self.calibrate = calibration_mode(calibrate)
-        if (isinstance(prior_scale, bool) or not isinstance(prior_scale, (int, float))
-                or not math.isfinite(prior_scale) or prior_scale < 0):
-            raise ValueError(f"prior_scale must be a finite number >= 0, got {prior_scale!r}")
-        self.prior_scale = float(prior_scale)
+        self.prior_scale = validate.real("prior_scale", prior_scale, ge=0.0, type_error=ValueError)
         self.standardize = bool(standardize)
         if name is not None:
             self.name = name
@@ -127,10 +129,6 @@ class LLMPriorDecider(KeywordDecider):
         self._prior: dict[tuple[str, ...], float] | None = None
         self._prior_for: tuple | None = None
         self.reset(seed)
-
-    @property
-    def backend(self) -> Backend:
-        return self._backend_ref.get()
 
     def reset(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
@@ -163,9 +161,9 @@ class LLMPriorDecider(KeywordDecider):
         try:
             if self.calibrate == "content-free":
                 scores = self.backend.score(prefix, queries + [b.query(b.content_free())],
-                                            [" " + d for d in DECISIONS])
+                                            list(CANDIDATES))
             else:
-                scores = self.backend.score(prefix, queries, [" " + d for d in DECISIONS])
+                scores = self.backend.score(prefix, queries, list(CANDIDATES))
             scores = np.asarray(scores, dtype=np.float64)
             self.stats["scored_queries"] += len(scores)
         except BackendError:
@@ -240,12 +238,9 @@ class LLMPriorDecider(KeywordDecider):
         return out
 
     def observe(self, ctx: StepContext, offload: np.ndarray, outcome: Evaluation) -> None:
-        for kw, a, r in zip(self._keywords(ctx.requests), offload, outcome.reward):
-            self.table.update(kw, int(bool(a)), float(r))
+        self.table.update_all(self._keywords(ctx.requests), offload, outcome.reward)
 
-    # -- resuming a run ------------------------------------------------------------------
-    resumable = True
-
+    # -- resuming a run (saved as folder/llm-prior.json) ----------------------------------
     def state_dict(self) -> dict:
         """Everything a run needs to continue exactly, the model's prior included (so a
         resumed run does not ask the model again): plain JSON data."""
@@ -253,8 +248,10 @@ class LLMPriorDecider(KeywordDecider):
             "table": self.table.to_dict(),
             "rng_state": self._rng.bit_generator.state,
             "stats": dict(self.stats),
-            "prior": None if self._prior is None else [[list(k), v] for k, v in self._prior.items()],
-            "prior_for": None if self._prior_for is None else json.loads(json.dumps(self._prior_for)),
+            "prior": (None if self._prior is None
+                      else [[list(k), v] for k, v in self._prior.items()]),
+            "prior_for": (None if self._prior_for is None
+                          else json.loads(json.dumps(self._prior_for))),
         }
 
     def load_state_dict(self, state: Mapping) -> None:
@@ -267,18 +264,6 @@ class LLMPriorDecider(KeywordDecider):
             self._prior = {tuple(k): float(v) for k, v in state["prior"]}
             f = state["prior_for"]
             self._prior_for = (tuple(f[0]), tuple(f[1]), f[2], bool(f[3]))
-
-    def save_state(self, folder: str | os.PathLike) -> None:
-        """Write :meth:`state_dict` into ``folder/llm-prior.json``."""
-        (Path(folder) / "llm-prior.json").write_text(json.dumps(self.state_dict()),
-                                                     encoding="utf-8")
-
-    def load_state(self, folder: str | os.PathLike) -> None:
-        path = Path(folder) / "llm-prior.json"
-        try:
-            self.load_state_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (KeyError, TypeError, ValueError, IndexError) as e:
-            raise ValueError(f"{path} is not a saved llm-prior state ({e})") from None
 
     def config(self) -> dict:
         return {

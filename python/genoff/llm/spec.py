@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from genoff.llm.base import Backend
 
-__all__ = ["make_backend", "backend_label", "BACKEND_KINDS"]
+__all__ = ["make_backend", "backend_label", "check_spec", "BACKEND_KINDS"]
 
 #: Settings each kind accepts (besides ``kind``), passed to the backend's constructor.
 BACKEND_KINDS: dict[str, tuple[str, ...]] = {
@@ -35,7 +35,9 @@ BACKEND_KINDS: dict[str, tuple[str, ...]] = {
 _SHARED: dict[str, Backend] = {}
 
 
-def _check(spec: Any) -> dict[str, Any]:
+def check_spec(spec: Any) -> dict[str, Any]:
+    """A copy of ``spec`` as a dict; ``TypeError``/``ValueError`` for an unknown kind or
+    setting or a missing model."""
     if not isinstance(spec, Mapping):
         raise TypeError(f"backend spec must be a mapping with a 'kind', got {type(spec).__name__}")
     kind = spec.get("kind")
@@ -54,6 +56,9 @@ def _check(spec: Any) -> dict[str, Any]:
     return dict(spec)
 
 
+_check = check_spec  # the former private name (genoff.fig5 imports it); use check_spec
+
+
 def make_backend(spec: Mapping[str, Any], *, shared: bool = False) -> Backend:
     """The backend a spec describes (see the module docstring).
 
@@ -66,7 +71,7 @@ def make_backend(spec: Mapping[str, Any], *, shared: bool = False) -> Backend:
     Raises:
         ValueError / TypeError: an unknown kind or setting, a missing model.
     """
-    spec = _check(spec)
+    spec = check_spec(spec)
     key = json.dumps(spec, sort_keys=True)
     if shared and key in _SHARED:
         backend = _SHARED[key]
@@ -96,7 +101,7 @@ def make_backend(spec: Mapping[str, Any], *, shared: bool = False) -> Backend:
 
 def backend_label(spec: Mapping[str, Any]) -> str:
     """A short human name of a spec's model, for legends and reports."""
-    spec = _check(spec)
+    spec = check_spec(spec)
     if spec["kind"] == "embedded":
         return "SmolLM2-135M (embedded)"
     model = str(spec["model"]).rstrip("/\\")
