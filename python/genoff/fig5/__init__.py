@@ -45,8 +45,8 @@ import pandas as pd
 
 from genoff._util.io import atomic_write_text
 from genoff.experiments.sweep import check_executor, run_sweep
-from genoff.fig5.files import (SETTINGS_FILE, check_out, read_learning_runs, runs_summary,
-                               save_state, specs_to_report, write_tables)
+from genoff.fig5.files import (check_out, read_learning_runs, runs_summary, save_state,
+                               specs_to_report, write_tables)
 from genoff.fig5.plot import plot_panel
 from genoff.fig5.report import report_text
 from genoff.fig5.settings import (DEFAULT_SIZES, PANEL_TITLES, PANELS, QUICK_SIZES, Settings,
@@ -56,6 +56,7 @@ from genoff.fig5.tables import panel_table, panel_tables
 from genoff.fig5.trends import Trend, check_trends
 
 # The submodules' other names that callers and tests reach through ``genoff.fig5``.
+from genoff.fig5.files import SETTINGS_FILE  # noqa: F401
 from genoff.fig5.settings import (COMBINATIONS, LEARNING_PANELS, LOWEST_COMBINATION,  # noqa: F401
                                   SWEEP_FIELDS)
 from genoff.fig5.specs import (BANDIT, DQN, ICL, ICL_VARIANTS, LLM_PRIOR, LOCAL,  # noqa: F401
