@@ -565,7 +565,7 @@ def test_reproduce_with_the_openai_backend(llama_url: str, tmp_path) -> None:
     rp.reproduce(tmp_path, panels="a", settings=rp.Settings(sizes=sizes, llms=(llm,)),
                  executor="process", workers=1, progress=False)
     a = pd.read_parquet(tmp_path / "fig5a.parquet")
-    assert set(a["series"]) == {"ICL (smollm2)", "DQN", "oracle", rp._BANDIT, rp._LOCAL,
+    assert set(a["series"]) == {"ICL (smollm2)", "DQN", "oracle", rp.BANDIT, rp.LOCAL,
                                 "LLM prior + Thompson sampling (smollm2)"}
     stats = json.loads((tmp_path / "reproduce.json").read_text())["icl_stats"]
     st = stats["icl (smollm2)"]

@@ -118,9 +118,9 @@ def test_quick_panel_contents(quick):
     qp = b[b["metric"] == "qp_success"]
     assert (qp[qp["series"] == "oracle"]["mean"] > 0.5).all()
     c = t["c"]
-    assert set(c["series"]) == {*rp._ICL_VARIANTS.values(), "DQN", "oracle", rp._BANDIT, rp._LOCAL}
-    assert {rp._BANDIT, rp._LOCAL} <= set(a["series"])
-    assert any(s.startswith(rp._LLM_PRIOR) for s in a["series"])
+    assert set(c["series"]) == {*rp.ICL_VARIANTS.values(), "DQN", "oracle", rp.BANDIT, rp.LOCAL}
+    assert {rp.BANDIT, rp.LOCAL} <= set(a["series"])
+    assert any(s.startswith(rp.LLM_PRIOR) for s in a["series"])
     # panel b also tracks the offload share of regular tasks (its claim needs it)
     assert set(b[b["task"] == "regular"]["metric"]) == {"offload_share"}
     for p, values in (("d", rp.QUICK_SIZES.users), ("e", rp.QUICK_SIZES.tokens),
@@ -138,8 +138,8 @@ def test_quick_reproduces_the_papers_delay_trends(quick):
     for tr in trends:
         assert tr.holds, tr.line()
     t = _tables(quick, ("d",))["d"]
-    gemma = rp._curve(t, "Gemma 7B + Gemini 1.5 Pro", "delay_s")
-    llama = rp._curve(t, "Llama3-8B + GPT-4o", "delay_s")
+    gemma = rp.curve(t, "Gemma 7B + Gemini 1.5 Pro", "delay_s")
+    llama = rp.curve(t, "Llama3-8B + GPT-4o", "delay_s")
     assert (gemma < llama).all() and gemma.is_monotonic_increasing
     state = json.loads((quick / "reproduce.json").read_text())
     assert len(state["trends"]) == len(rp.check_trends(_tables(quick)))
@@ -159,7 +159,7 @@ def test_report_lists_panels_trends_and_oracle_values(quick):
     stats = json.loads((quick / "reproduce.json").read_text())["icl_stats"]
     sz = rp.QUICK_SIZES
     assert set(stats) == {f"{d} (SmolLM2-135M (embedded))"
-                          for d in (*rp._ICL_VARIANTS, "llm-prior")}
+                          for d in (*rp.ICL_VARIANTS, "llm-prior")}
     for st in stats.values():
         assert st["decisions"] == sz.learn_seeds * sz.learn_steps * sz.learn_users
         assert st["llm_decisions"] > 0 and st["fallbacks"] == 0
@@ -388,7 +388,7 @@ def test_claim_b_fails_for_real_always_offload_runs():
     specs = [RunSpec("paper-fig5", decider="offload", steps=6, seed=s) for s in (1, 2)]
     tables = {s.key: experiments.run(sc, make_decider("offload"), steps=6, seed=s.seed,
                                      n_threads=1).table for s in specs}
-    t, _ = rp._learning_table("b", {"ICL (always offload)": specs}, tables, window=2)
+    t, _ = rp.learning_table("b", {"ICL (always offload)": specs}, tables, window=2)
     (tr,) = rp.check_trends({"b": t})
     assert not tr.holds and "regular-task offloading is off" in tr.detail
 
@@ -520,7 +520,7 @@ def test_settings_round_trip_and_seeds():
     specs = rp.panel_specs(s, "a")
     assert list(specs) == ["ICL (SmolLM2-135M (embedded))", "ICL (gpt-4o)",
                            "LLM prior + Thompson sampling (SmolLM2-135M (embedded))", "DQN",
-                           rp._BANDIT, rp._LOCAL]
+                           rp.BANDIT, rp.LOCAL]
     for runs in specs.values():
         assert [r.seed for r in runs] == s.learn_seeds()
     d = rp.panel_specs(s, "d")
