@@ -191,13 +191,3 @@ class OffloadEnv(gym.Env):
             else:
                 self._index -= 1  # keep a valid last observation
         return self._obs(), reward, False, truncated, info
-
-
-def register_envs() -> None:
-    """Register "genoff/Offload-v0" with Gymnasium (idempotent; ``import genoff`` does)."""
-    from genoff import _register_env
-
-    _register_env()
-
-
-register_envs()
