@@ -78,7 +78,7 @@ def test_huge_counts_in_the_raw_binding_are_clean(bad):
         core._core.pf_allocate(np.ones((4, 5)), np.ones(4), np.zeros(4, int), bad)
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="num_ue"):
-        core._core.PFScheduler(bad, np.zeros(4, int), 3)
+        core._core.PFScheduler(bad, np.zeros(4, int), 3, 0.98)
     with pytest.raises(ValueError, match="num_cell"):
         core.pf_allocate(np.ones((4, 5)), np.ones(4), np.zeros(4, int), 2**31 - 1)
 

@@ -91,7 +91,7 @@ void bind_downlink(py::module_& m) {
         const int n_threads = as_threads(n_threads_arg);
         RunArgs args;
         parse_run(args, gain, tx_power_w, noise_w, serving, bandwidth_hz, rayleigh, seed, beta,
-                  background, py::float_(1e-3));
+                  background, py::float_(genoff::defaults::kTtiS));
         const index_t tti_count = resolve_num_tti(num_tti, args);
         FullBufferResult result;
         {
@@ -107,7 +107,7 @@ void bind_downlink(py::module_& m) {
       },
       py::arg("gain"), py::arg("tx_power_w"), py::arg("noise_w"), py::arg("serving"),
       py::arg("bandwidth_hz"), py::kw_only(), py::arg("num_tti") = py::none(),
-      py::arg("rayleigh") = false, py::arg("seed") = 0, py::arg("beta") = 0.98,
+      py::arg("rayleigh") = false, py::arg("seed") = 0, py::arg("beta"),
       py::arg("background") = py::none(), py::arg("n_threads") = 0);
 
   m.def(
@@ -146,8 +146,8 @@ void bind_downlink(py::module_& m) {
       py::arg("gain"), py::arg("tx_power_w"), py::arg("noise_w"), py::arg("serving"),
       py::arg("bandwidth_hz"), py::kw_only(), py::arg("request_ue"), py::arg("request_tti"),
       py::arg("request_bytes"), py::arg("num_tti") = py::none(), py::arg("rayleigh") = false,
-      py::arg("seed") = 0, py::arg("beta") = 0.98, py::arg("background") = py::none(),
-      py::arg("tti_s") = 1e-3, py::arg("n_threads") = 0);
+      py::arg("seed") = 0, py::arg("beta"), py::arg("background") = py::none(),
+      py::arg("tti_s"), py::arg("n_threads") = 0);
 }
 
 }  // namespace genoff::bind

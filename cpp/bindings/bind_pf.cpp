@@ -112,7 +112,7 @@ void bind_pf(py::module_& m) {
 
   py::class_<PyPF>(m, "PFScheduler")
       .def(py::init(&make_pf), py::arg("num_ue"), py::arg("serving"), py::arg("num_cell"),
-           py::arg("beta") = 0.98)
+           py::arg("beta"))
       .def(
           "step",
           [](PyPF& self, py::handle rate, py::handle eligible, py::handle n_threads_arg) {

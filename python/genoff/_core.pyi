@@ -29,7 +29,7 @@ def pf_allocate(
 ) -> I64: ...
 
 class PFScheduler:
-    def __init__(self, num_ue: int, serving: ArrayLike, num_cell: int, beta: float = 0.98) -> None: ...
+    def __init__(self, num_ue: int, serving: ArrayLike, num_cell: int, beta: float) -> None: ...
     def step(self, rate: ArrayLike, eligible: ArrayLike | None = None, *, n_threads: int = 0) -> I64: ...
     def step_channel(
         self, gain: ArrayLike, tx_power_w: ArrayLike, noise_w: ArrayLike, bandwidth_hz: ArrayLike,
@@ -53,13 +53,13 @@ class PFScheduler:
 def run_full_buffer(
     gain: ArrayLike, tx_power_w: ArrayLike, noise_w: ArrayLike, serving: ArrayLike,
     bandwidth_hz: ArrayLike, *, num_tti: int | None = None, rayleigh: bool = False, seed: int = 0,
-    beta: float = 0.98, background: ArrayLike | None = None, n_threads: int = 0,
+    beta: float, background: ArrayLike | None = None, n_threads: int = 0,
 ) -> dict[str, Any]: ...
 def run_finite_buffer(
     gain: ArrayLike, tx_power_w: ArrayLike, noise_w: ArrayLike, serving: ArrayLike,
     bandwidth_hz: ArrayLike, *, request_ue: ArrayLike, request_tti: ArrayLike,
     request_bytes: ArrayLike, num_tti: int | None = None, rayleigh: bool = False, seed: int = 0,
-    beta: float = 0.98, background: ArrayLike | None = None, tti_s: float = 1e-3,
+    beta: float, background: ArrayLike | None = None, tti_s: float,
     n_threads: int = 0,
 ) -> dict[str, Any]: ...
 # No defaults: genoff.core.evaluate passes every argument (defaults in genoff.defaults).

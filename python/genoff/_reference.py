@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from genoff._results import Evaluation, FiniteBufferResult, FullBufferResult, finite_result
-from genoff.defaults import EVALUATE_DEFAULTS
+from genoff.defaults import EVALUATE_DEFAULTS, PF_BETA, TTI_S
 
 # The kernels of genoff.core, by the same names.
 __all__ = ["sinr", "shannon_rate", "pf_allocate", "PFScheduler", "rayleigh_power",
@@ -119,7 +119,7 @@ def _served(alloc: np.ndarray, rate: np.ndarray, num_ue: int) -> np.ndarray:
 class PFScheduler:
     """See :class:`genoff.core.PFScheduler`."""
 
-    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
+    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = PF_BETA) -> None:
         self.num_ue = int(num_ue)
         self.num_cell = int(num_cell)
         self.beta = float(beta)
@@ -289,7 +289,7 @@ class _RunChannel:
 
 
 def run_full_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, *, num_tti=None,
-                    fading=None, seed=0, beta=0.98, background=None, n_threads=0) -> FullBufferResult:
+                    fading=None, seed=0, beta=PF_BETA, background=None, n_threads=0) -> FullBufferResult:
     """See :func:`genoff.core.run_full_buffer`."""
     run = _RunChannel(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
     num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)
@@ -312,8 +312,8 @@ def run_full_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, *, num_tti
 
 
 def run_finite_buffer(gain, tx_power_w, noise_w, serving, bandwidth_hz, *, request_ue, request_tti,
-                      request_bytes, num_tti=None, fading=None, seed=0, beta=0.98, background=None,
-                      tti_s=1e-3, n_threads=0) -> FiniteBufferResult:
+                      request_bytes, num_tti=None, fading=None, seed=0, beta=PF_BETA, background=None,
+                      tti_s=TTI_S, n_threads=0) -> FiniteBufferResult:
     """See :func:`genoff.core.run_finite_buffer`."""
     run = _RunChannel(gain, tx_power_w, noise_w, serving, bandwidth_hz, fading, seed, background)
     num_tti = int(run.gain.shape[0]) if num_tti is None else int(num_tti)

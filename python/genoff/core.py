@@ -51,6 +51,7 @@ from genoff.defaults import (
     BYTES_PER_TOKEN,
     EVALUATE_DEFAULTS,
     PENALTY,
+    PF_BETA,
     QUALITY_CLOUD,
     QUALITY_EDGE,
     T_BACK_S,
@@ -59,6 +60,7 @@ from genoff.defaults import (
     TPOT_EDGE_S,
     TTFT_CLOUD_S,
     TTFT_EDGE_S,
+    TTI_S,
 )
 
 __all__ = [
@@ -203,7 +205,7 @@ class PFScheduler:
         beta: float in (0, 1), forgetting factor; 0.98 is a 50-TTI window.
     """
 
-    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = 0.98) -> None:
+    def __init__(self, num_ue: int, serving, num_cell: int, beta: float = PF_BETA) -> None:
         num_ue = validate.index("num_ue", num_ue)
         num_cell = validate.index("num_cell", num_cell, ge=1)
         self._pf = _core.PFScheduler(num_ue, serving, num_cell, validate.real("beta", beta, finite=False))
@@ -366,7 +368,7 @@ def run_full_buffer(
     num_tti: int | None = None,
     fading: str | None = None,
     seed: int = 0,
-    beta: float = 0.98,
+    beta: float = PF_BETA,
     background=None,
     n_threads: int = 0,
 ) -> FullBufferResult:
@@ -415,9 +417,9 @@ def run_finite_buffer(
     num_tti: int | None = None,
     fading: str | None = None,
     seed: int = 0,
-    beta: float = 0.98,
+    beta: float = PF_BETA,
     background=None,
-    tti_s: float = 1e-3,
+    tti_s: float = TTI_S,
     n_threads: int = 0,
 ) -> FiniteBufferResult:
     """Finite-buffer downlink under PF: when is each request's content delivered?

@@ -4,7 +4,8 @@ The compiled core's :func:`genoff.core.evaluate`, its NumPy twin and the scenari
 defaults all read these; the catalog (``genoff/data/catalog.toml``) holds the models'
 numbers with their sources, and the values for the default models are repeated here only
 as the defaults of :func:`genoff.core.evaluate` (tests/test_catalog.py checks that they
-agree). A leaf: imports nothing.
+agree). A leaf: imports nothing. The C++ API's defaults (PF_BETA, TTI_S) come from a header that
+CMake generates from this file, so they have no second home either.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 __all__ = [
     "BYTES_PER_TOKEN", "T_BACK_S", "TARGET_S", "PENALTY", "EDGE_MODEL", "CLOUD_MODEL",
     "TTFT_EDGE_S", "TPOT_EDGE_S", "TTFT_CLOUD_S", "TPOT_CLOUD_S", "QUALITY_EDGE",
-    "QUALITY_CLOUD", "EVALUATE_DEFAULTS",
+    "QUALITY_CLOUD", "EVALUATE_DEFAULTS", "PF_BETA", "TTI_S",
 ]
 
 #: Content size per output token in bytes (paper Sec. IV-A; OpenAI's 4 characters/token).
@@ -33,6 +34,13 @@ TTFT_CLOUD_S = 0.42
 TPOT_CLOUD_S = 1.0 / 32.0
 QUALITY_EDGE = 68.4
 QUALITY_CLOUD = 88.7
+
+#: Forgetting factor of the proportional-fair average throughput, T <- beta T + (1 - beta) r
+#: (Sionna's PFSchedulerSUMIMO default; a 50-TTI window). The C++ API reads it from the
+#: header CMake generates from this line (genoff/defaults.hpp): keep it a plain number.
+PF_BETA = 0.98
+#: Length of a TTI in seconds (5G NR numerology 0: 1 ms slots). Generated into C++ too.
+TTI_S = 1e-3
 
 #: Keyword defaults of :func:`genoff.core.evaluate` (and of its NumPy twin).
 EVALUATE_DEFAULTS: dict[str, float] = {

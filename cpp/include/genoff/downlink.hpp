@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "genoff/common.hpp"
+#include "genoff/defaults.hpp"
 
 namespace genoff {
 
@@ -31,8 +32,8 @@ struct DownlinkConfig {
   // RBs kept busy by traffic the run does not model (e.g. fully loaded neighbour cells that
   // always interfere): [num_cell, num_rb], or nullptr for none.
   const std::uint8_t* background = nullptr;
-  double beta = 0.98;
-  double tti_s = 1e-3;
+  double beta = defaults::kPfBeta;
+  double tti_s = defaults::kTtiS;
 };
 
 template <class G>

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "genoff/common.hpp"
+#include "genoff/defaults.hpp"
 
 namespace genoff {
 
@@ -35,7 +36,8 @@ void pf_allocate(const double* rate, const double* avg_rate, index_t num_ue, ind
 // Steps 1-3 with state. Not safe to step from two threads at once (the Python binding locks).
 class PFScheduler {
  public:
-  PFScheduler(index_t num_ue, const index_t* serving, index_t num_cell, double beta = 0.98);
+  PFScheduler(index_t num_ue, const index_t* serving, index_t num_cell,
+              double beta = defaults::kPfBeta);
 
   // One TTI from achievable rates: rate [num_ue, num_rb] -> alloc [num_cell, num_rb].
   void step(const double* rate, index_t num_rb, const std::uint8_t* eligible, index_t* alloc,

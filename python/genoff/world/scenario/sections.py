@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genoff._util import validate
-from genoff.defaults import BYTES_PER_TOKEN, CLOUD_MODEL, EDGE_MODEL, PENALTY, T_BACK_S, TARGET_S
+from genoff.defaults import (
+    BYTES_PER_TOKEN,
+    CLOUD_MODEL,
+    EDGE_MODEL,
+    PENALTY,
+    PF_BETA,
+    T_BACK_S,
+    TARGET_S,
+    TTI_S,
+)
 from genoff.world.antenna import ANTENNAS
 from genoff.world.propagation import MODELS
 from genoff.world.scenario.base import Section, sequence, shown_key, word
@@ -224,8 +233,8 @@ class SchedulerConfig(Section):
 
     _SECTION = "scheduler"
 
-    beta: float = 0.98
-    tti_s: float = 1e-3
+    beta: float = PF_BETA
+    tti_s: float = TTI_S
     num_tti: int = 1000
 
     def __post_init__(self) -> None:
