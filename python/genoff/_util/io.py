@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 __all__ = ["atomic_write", "atomic_write_text", "write_table", "toml_value", "writable_folder",
            "json_default", "check_saved_settings"]
@@ -36,13 +36,17 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) -> list[Path]:
+def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict | None = None, *,
+                csv_lines: Sequence[str] = (), csv: bool = True,
+                parquet_metadata: dict[str, str] | None = None) -> list[Path]:
     """Write ``table`` (a pandas DataFrame) as ``stem.parquet`` and ``stem.csv``, atomically.
 
-    The Parquet file carries ``meta`` as JSON under the schema metadata key ``genoff``; the
-    CSV starts with ``# genoff <version>`` and one ``# <key> <json>`` line per entry of
-    ``csv_header`` (read it back with ``pandas.read_csv(path, comment="#")``).
-    Returns ``[csv_path, parquet_path]``.
+    The Parquet file carries ``meta`` as JSON under the schema metadata key ``genoff`` (and
+    each entry of ``parquet_metadata``, a text, under its own key); the CSV starts with
+    ``# genoff <version>``, then ``# <line>`` for each of ``csv_lines`` and one
+    ``# <key> <json>`` line per entry of ``csv_header`` (read it back with
+    ``pandas.read_csv(path, comment="#")``). ``csv=False`` writes the Parquet file only.
+    Returns ``[csv_path, parquet_path]`` (``[parquet_path]`` without the CSV).
     """
     import json
 
@@ -50,23 +54,28 @@ def write_table(table, stem: str | os.PathLike, meta: dict, csv_header: dict) ->
     import pyarrow.parquet as pq
 
     meta_json = json.dumps(meta, sort_keys=True, default=json_default)
+    extra = {k.encode(): v.encode() for k, v in (parquet_metadata or {}).items()}
 
     def parquet(tmp: str) -> None:
         t = pa.Table.from_pandas(table, preserve_index=False)
         pq.write_table(t.replace_schema_metadata({**(t.schema.metadata or {}),
-                                                  b"genoff": meta_json.encode()}), tmp)
+                                                  b"genoff": meta_json.encode(), **extra}), tmp)
 
-    def csv(tmp: str) -> None:
+    def write_csv(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(f"# genoff {meta.get('genoff_version', '')}\n")
-            for key, value in csv_header.items():
+            for line in csv_lines:
+                f.write(f"# {line}\n")
+            for key, value in (csv_header or {}).items():
                 f.write(f"# {key} {json.dumps(value, sort_keys=True, default=json_default)}\n")
             table.to_csv(f, index=False)
 
     stem = Path(stem)
     pq_path, csv_path = stem.with_suffix(".parquet"), stem.with_suffix(".csv")
     atomic_write(pq_path, parquet)
-    atomic_write(csv_path, csv)
+    if not csv:
+        return [pq_path]
+    atomic_write(csv_path, write_csv)
     return [csv_path, pq_path]
 
 

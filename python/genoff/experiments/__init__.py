@@ -1,5 +1,5 @@
-"""Experiments: one run (:mod:`.runner`), grids of runs on any executor (:mod:`.sweep`),
-and deciders side by side (:mod:`.compare`).
+"""Experiments: one run (:mod:`.runner`), grids of runs (:mod:`.sweep`) on any executor
+(:mod:`.executors`), and deciders side by side (:mod:`.compare`).
 
 ``genoff.experiments.run(scenario, decider, steps=..., seed=...)`` is the entry point of
 one run; :func:`run_sweep` runs many, resumably.
@@ -14,7 +14,8 @@ from genoff.experiments.runner import (
     summarize,
     write_results,
 )
-from genoff.experiments.sweep import RunSpec, expand_grid, make_executor, run_sweep
+from genoff.experiments.executors import make_executor
+from genoff.experiments.sweep import RunSpec, expand_grid, run_sweep
 
 __all__ = [
     "run", "summarize", "write_results", "RunResult", "RunInterrupted", "Checkpoint",

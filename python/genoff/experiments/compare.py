@@ -35,9 +35,18 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._util.io import atomic_write_text, check_saved_settings, toml_value, write_table
-from genoff.deciders import LLM_DECIDERS
-from genoff.experiments.sweep import RUNS_DIR, RunSpec, replica_seeds, check_executor, read_run, run_sweep
+from genoff._util.io import (
+    atomic_write,
+    atomic_write_text,
+    check_saved_settings,
+    toml_value,
+    write_table,
+)
+from genoff._util.validate import integer
+from genoff.deciders.registry import DECIDERS, info, make_decider
+from genoff.experiments.executors import check_executor
+from genoff.experiments.sweep import RUNS_DIR, RunSpec, read_run, replica_seeds, run_sweep
+from genoff.world.scenario import load_scenario
 
 __all__ = [
     "compare",
@@ -81,8 +90,6 @@ def parse_decider(text: str) -> DeciderEntry:
 
     E.g. ``"icl:calibrate='batch'"`` or ``"bandit:epsilon=0.05"``; the label is the text.
     """
-    from genoff.deciders import DECIDERS
-
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"decider must be a non-empty string, got {text!r}")
     name, *items = text.strip().split(":")
@@ -131,11 +138,9 @@ def _entries(deciders: Sequence[str | DeciderEntry], llm: Mapping[str, Any] | No
     entries = []
     for d in deciders:
         e = d if isinstance(d, DeciderEntry) else parse_decider(d)
-        if llm is not None and e.decider in LLM_DECIDERS and "backend" not in e.kwargs:
+        if llm is not None and info(e.decider).uses_llm and "backend" not in e.kwargs:
             e = DeciderEntry(e.label, e.decider, {**e.kwargs, "backend": dict(llm)})
         entries.append(e)
-    from genoff.deciders import make_decider
-
     for e in entries:  # bad arguments fail here, naming the decider, before any run
         try:
             make_decider(e.decider, **e.kwargs)  # LLM backends given as specs load lazily
@@ -209,21 +214,14 @@ def compare(
         :data:`MAX_FALLBACK_SHARE` is listed in ``not_measured`` and marked in the table.
     """
     t0 = time.perf_counter()
-    for name, v, lo in (("seeds", seeds, 1), ("steps", steps, 1), ("root_seed", root_seed, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    seeds = integer("seeds", seeds, ge=1, type_error=ValueError)
+    steps = integer("steps", steps, ge=1, type_error=ValueError)
+    root_seed = integer("root_seed", root_seed, ge=0, type_error=ValueError)
     if isinstance(scenarios, str) or not scenarios:
         raise ValueError("scenarios must be a non-empty list of names or paths")
     entries = _entries(deciders, llm)
-    if windows is None:
-        windows = tuple((lo, min(hi, steps)) for lo, hi in DEFAULT_WINDOWS if lo < steps)
-    windows = tuple((int(lo), int(hi)) for lo, hi in windows)
-    for lo, hi in windows:
-        if lo < 0 or hi <= lo or hi > steps:
-            raise ValueError(f"windows: slot range {lo}-{hi - 1} must lie within 0-{steps - 1}")
+    windows = _check_windows(windows, steps)
     check_executor(executor, workers, address)
-    from genoff.world.scenario import load_scenario
-
     for s in scenarios:
         load_scenario(s)  # ValueError naming a bad scenario before any run
     out = Path(out)
@@ -232,22 +230,48 @@ def compare(
     settings = {
         "scenarios": list(scenarios),
         "deciders": [{"label": e.label, "decider": e.decider, "kwargs": dict(e.kwargs)} for e in entries],
-        "seeds": int(seeds), "steps": int(steps), "root_seed": int(root_seed),
+        "seeds": seeds, "steps": steps, "root_seed": root_seed,
         "windows": [list(w) for w in windows],
     }
     check_saved_settings(out, SETTINGS_FILE, settings, force, what="a genoff comparison",
                          kept="overwrite its tables (finished runs are kept in runs/)")
     out.mkdir(parents=True, exist_ok=True)
-    seed_list = replica_seeds(int(seeds), int(root_seed))
+    seed_list = replica_seeds(seeds, root_seed)
     specs = {
         (sc, e.label, sd): RunSpec(sc, decider=e.decider, decider_kwargs=e.kwargs, steps=steps, seed=sd)
         for sc in scenarios for e in entries for sd in seed_list
     }
     run_sweep(list(specs.values()), out, executor=executor, workers=workers, address=address,
               n_threads_per_run=1, progress=progress)
-
-    run_rows, curve_rows = [], []
+    runs, curves = _read_runs(specs, out, windows)
     names = _window_names(windows)
+    not_measured = sorted({(r.scenario, r.decider, float(r.fallback_share))
+                           for r in runs.itertuples() if r.fallback_share > MAX_FALLBACK_SHARE})
+    summary = _summary(runs, names)
+    wall = time.perf_counter() - t0
+    md = _markdown(runs, names, seed_list, steps, not_measured)
+    files = _write_files(out, summary, runs, curves, md, settings, seed_list, wall)
+    return CompareResult(summary, runs, curves, md, files, not_measured, wall)
+
+
+def _check_windows(windows: Sequence[tuple[int, int]] | None,
+                   steps: int) -> tuple[tuple[int, int], ...]:
+    """``windows`` as integer pairs (default: :data:`DEFAULT_WINDOWS` clipped to ``steps``);
+    ``ValueError`` for a range outside the slots."""
+    if windows is None:
+        windows = tuple((lo, min(hi, steps)) for lo, hi in DEFAULT_WINDOWS if lo < steps)
+    windows = tuple((int(lo), int(hi)) for lo, hi in windows)
+    for lo, hi in windows:
+        if lo < 0 or hi <= lo or hi > steps:
+            raise ValueError(f"windows: slot range {lo}-{hi - 1} must lie within 0-{steps - 1}")
+    return windows
+
+
+def _read_runs(specs: Mapping[tuple[str, str, int], RunSpec], out: Path,
+               windows: Sequence[tuple[int, int]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From the run files: one row of metrics per run, and the mean reward per (scenario,
+    decider, step) over seeds."""
+    run_rows, curve_rows = [], []
     for (sc, label, sd), spec in specs.items():
         _, table, meta = read_run(out / RUNS_DIR / f"{spec.key}.parquet")
         row = {"scenario": sc, "decider": label, "seed": sd, **_metrics(table, windows)}
@@ -258,20 +282,26 @@ def compare(
         for step, r in per_step.iterrows():
             curve_rows.append({"scenario": sc, "decider": label, "seed": sd, "step": int(step),
                                "reward": float(r["reward"]), "oracle_reward": float(r["oracle_reward"])})
-    runs = pd.DataFrame(run_rows)
-    metrics = names + ["qp_success", "offload_regular", "offload_qp", "oracle_offload_regular",
-                       "mean_reward", "s_per_slot", "fallback_share"]
-    summary = (runs.melt(id_vars=["scenario", "decider", "seed"], value_vars=metrics,
-                         var_name="metric")
-               .groupby(["scenario", "decider", "metric"], sort=False)["value"]
-               .agg(mean="mean", std="std", min="min", max="max", n_seeds="count")
-               .reset_index())
     curves = (pd.DataFrame(curve_rows).groupby(["scenario", "decider", "step"], sort=False)
               [["reward", "oracle_reward"]].mean().reset_index())
-    not_measured = sorted({(r.scenario, r.decider, float(r.fallback_share))
-                           for r in runs.itertuples() if r.fallback_share > MAX_FALLBACK_SHARE})
-    wall = time.perf_counter() - t0
-    md = _markdown(runs, names, seed_list, steps, not_measured)
+    return pd.DataFrame(run_rows), curves
+
+
+def _summary(runs: pd.DataFrame, window_names: list[str]) -> pd.DataFrame:
+    """Mean, std, min, max and number of seeds per (scenario, decider, metric)."""
+    metrics = window_names + ["qp_success", "offload_regular", "offload_qp",
+                              "oracle_offload_regular", "mean_reward", "s_per_slot",
+                              "fallback_share"]
+    return (runs.melt(id_vars=["scenario", "decider", "seed"], value_vars=metrics,
+                      var_name="metric")
+            .groupby(["scenario", "decider", "metric"], sort=False)["value"]
+            .agg(mean="mean", std="std", min="min", max="max", n_seeds="count")
+            .reset_index())
+
+
+def _write_files(out: Path, summary: pd.DataFrame, runs: pd.DataFrame, curves: pd.DataFrame,
+                 md: str, settings: dict[str, Any], seed_list: list[int],
+                 wall: float) -> list[Path]:
     meta = {"genoff_version": __version__, "settings": settings, "seeds": seed_list}
     files = write_table(summary, out / "compare", meta, {"settings": settings, "seeds": seed_list})
     files += write_table(runs, out / "compare_runs", meta, {"settings": settings, "seeds": seed_list})
@@ -280,8 +310,7 @@ def compare(
     atomic_write_text(out / SETTINGS_FILE, json.dumps(
         {"genoff_version": __version__, "settings": settings, "seeds": seed_list,
          "wall_time_s": wall}, indent=1) + "\n")
-    files += [out / "compare.png", out / "compare.md", out / SETTINGS_FILE]
-    return CompareResult(summary, runs, curves, md, files, not_measured, wall)
+    return files + [out / "compare.png", out / "compare.md", out / SETTINGS_FILE]
 
 
 def _cell(values: pd.Series, digits: int = 3) -> str:
@@ -328,8 +357,6 @@ def _plot(curves: pd.DataFrame, path: Path, n_seeds: int) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from genoff._util.io import atomic_write
 
     scen = list(dict.fromkeys(curves["scenario"]))
     fig, axes = plt.subplots(1, len(scen), figsize=(6.4 * len(scen), 4.2), squeeze=False)

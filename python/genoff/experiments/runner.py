@@ -26,7 +26,6 @@ raises :class:`RunInterrupted` carrying the finished slots' result.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import signal
@@ -40,11 +39,12 @@ import numpy as np
 import pandas as pd
 
 from genoff import __version__
-from genoff._util.io import atomic_write, json_default
-from genoff.world.catalog import Catalog
+from genoff._util.io import atomic_write, atomic_write_text, json_default, write_table
+from genoff._util.validate import integer, real
 from genoff.deciders import Decider, make_decider
-from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network, StepContext
+from genoff.world.catalog import Catalog
+from genoff.world.scenario import Scenario, load_scenario
 from genoff.world.services import SERVICE_TYPES
 from genoff.world.tasks import TaskGenerator
 
@@ -243,6 +243,183 @@ def _resolve(scenario: Any, decider: Any, seed: int) -> tuple[Scenario, Decider]
     return scenario, decider
 
 
+@dataclass
+class _Simulation:
+    """What a run simulates with: the dropped users' network, the evaluator (eq. 1-10), the
+    task generator, the generators of the tasks and the fading, and the decider."""
+
+    scenario: Scenario
+    decider: Decider
+    network: Network
+    evaluator: Evaluator
+    tasks: TaskGenerator
+    task_rng: np.random.Generator
+    fading_rng: np.random.Generator
+
+    @classmethod
+    def build(cls, scenario: Scenario, decider: Decider, seed: int, catalog: Catalog | None,
+              n_threads: int) -> _Simulation:
+        """Drop the users and reset the decider: independent streams of ``seed`` for the
+        drop, the fading, the tasks and the decider."""
+        ss_drop, ss_fading, ss_tasks, ss_decider = np.random.SeedSequence(seed).spawn(4)
+        network = Network(scenario, np.random.default_rng(ss_drop), n_threads=n_threads)
+        evaluator = Evaluator(scenario, catalog)
+        tasks = TaskGenerator(scenario.tasks)
+        task_rng = np.random.default_rng(ss_tasks)
+        fading_rng = np.random.default_rng(ss_fading)
+        decider.reset(_seed_int(ss_decider))
+        return cls(scenario, decider, network, evaluator, tasks, task_rng, fading_rng)
+
+    def settings(self, seed: int, steps: int) -> dict[str, Any]:
+        """What makes the run (as JSON reads it back): a checkpoint must match it."""
+        return _plain({
+            "scenario": self.scenario.to_dict(),
+            "decider": self.decider.config(),
+            "seed": int(seed),
+            "steps": int(steps),
+            "edge_model": self.evaluator.edge.name,
+            "cloud_model": self.evaluator.cloud.name,
+        })
+
+    def slot(self, step: int) -> pd.DataFrame:
+        return _slot(step, self.scenario, self.network, self.evaluator, self.tasks,
+                     self.task_rng, self.fading_rng, self.decider,
+                     np.arange(self.network.num_ue))
+
+    def restore(self, manifest: dict[str, Any]) -> None:
+        """The generators and the users' capacities of a checkpoint's manifest."""
+        self.task_rng.bit_generator.state = manifest["task_rng"]
+        self.fading_rng.bit_generator.state = manifest["fading_rng"]
+        if manifest["capacity_bps"] is not None:
+            self.network._capacity = np.asarray(manifest["capacity_bps"], dtype=np.float64)
+
+    def result(self, table: pd.DataFrame, seed: int, steps: int, wall: float,
+               done: int) -> RunResult:
+        """The run's result from the table of its ``done`` finished slots."""
+        summary = summarize(table)
+        summary["wall_time_s"] = wall
+        summary["wall_time_per_step_s"] = wall / max(done, 1)
+        stats = getattr(self.decider, "stats", None)
+        stats = stats() if callable(stats) else stats
+        meta = {
+            "genoff_version": __version__,
+            "scenario": self.scenario.to_dict(),
+            "decider": self.decider.config(),
+            "decider_stats": dict(stats) if isinstance(stats, dict) else None,
+            "steps": int(steps),
+            "seed": int(seed),
+            "edge_model": self.evaluator.edge.name,
+            "cloud_model": self.evaluator.cloud.name,
+        }
+        if done < steps:
+            meta["interrupted"] = True
+            meta["steps_done"] = int(done)
+        return RunResult(table, summary, meta)
+
+
+def _checkpoint_for(folder: str | os.PathLike | None, decider: Decider) -> Checkpoint | None:
+    if folder is None:
+        return None
+    if not getattr(decider, "resumable", False):
+        raise ValueError(
+            f"decider {decider.name!r} cannot save its state (it has no save_state), so its "
+            "runs cannot be checkpointed or resumed"
+        )
+    return Checkpoint(folder)
+
+
+def _manifest_to_resume(ckpt: Checkpoint | None, settings: dict[str, Any],
+                        resume: bool) -> dict[str, Any] | None:
+    """The manifest of the checkpoint a run resumes from (None: starts afresh);
+    ``ValueError`` for a checkpoint without ``resume`` or of another run."""
+    manifest = ckpt.manifest() if ckpt is not None else None
+    if manifest is None:
+        return None
+    if not resume:
+        raise ValueError(
+            f"{ckpt.folder} holds the checkpoint of an interrupted run "
+            f"({manifest['slots']} of {manifest['run'].get('steps')} slots); resume it "
+            "(resume=True, --resume) or choose another folder"
+        )
+    differ = [k for k in settings if manifest["run"].get(k) != settings[k]]
+    if differ:
+        raise ValueError(
+            f"{ckpt.folder} holds the checkpoint of a run with other settings "
+            f"({', '.join(differ)} differ); rerun with the same settings to resume it"
+        )
+    return manifest
+
+
+class _SlotLoop:
+    """The slots of one run from ``start`` (0, or the checkpoint's), with the finished
+    slots' tables, the checkpoint and the wall time (including the checkpoint's)."""
+
+    def __init__(self, sim: _Simulation, ckpt: Checkpoint | None, settings: dict[str, Any],
+                 every_s: float) -> None:
+        self.sim, self.ckpt, self.settings, self.every_s = sim, ckpt, settings, every_s
+        self.start, self.done_table, self.wall_before = 0, None, 0.0
+        self.frames: list[pd.DataFrame] = []  # slots finished in this call
+        self.saved = 0  # slots in the checkpoint on disk
+        self.t0 = self.last_save = time.perf_counter()
+
+    def resume(self) -> None:
+        """Continue from the checkpoint: its rows, generators, capacities and decider."""
+        manifest, self.done_table = self.ckpt.load(self.sim.decider)
+        self.start = self.saved = int(manifest["slots"])
+        self.sim.restore(manifest)
+        self.wall_before = float(manifest["wall_time_s"])
+
+    def table(self) -> pd.DataFrame | None:
+        parts = ([self.done_table] if self.done_table is not None else []) + self.frames
+        return pd.concat(parts, ignore_index=True) if parts else None
+
+    def wall(self) -> float:
+        return self.wall_before + time.perf_counter() - self.t0
+
+    def save(self) -> None:
+        done = self.start + len(self.frames)
+        sim = self.sim
+        self.ckpt.save(self.settings, done, self.table(), sim.task_rng, sim.fading_rng,
+                       sim.network._capacity, sim.decider, self.wall())
+        self.saved = done
+        self.last_save = time.perf_counter()
+
+    def run(self, steps: int, stop: _GracefulStop, bar: Any) -> None:
+        """Slots ``start .. steps-1``; KeyboardInterrupt at the end of a slot on Ctrl-C."""
+        for step in range(self.start, steps):
+            if stop.requested:  # Ctrl-C while saving
+                raise KeyboardInterrupt
+            self.frames.append(self.sim.slot(step))
+            stop.slots_done += 1
+            if bar is not None:
+                bar.update(1)
+            if stop.requested:
+                raise KeyboardInterrupt
+            if (self.ckpt is not None and step + 1 < steps
+                    and time.perf_counter() - self.last_save >= self.every_s):
+                self.save()
+
+    def interrupted(self, stop: _GracefulStop, seed: int, steps: int) -> RunInterrupted:
+        """What Ctrl-C leaves: the finished slots (saved to the checkpoint when stopped
+        between slots), or the checkpoint's when stopped mid-slot."""
+        wall = self.wall()
+        consistent = stop.requested  # stopped between slots
+        ckpt = self.ckpt
+        if ckpt is not None and consistent and self.start + len(self.frames) > self.saved:
+            self.save()
+        table = self.table()
+        if not consistent and ckpt is not None and ckpt.manifest() is not None:
+            # Stopped mid-slot: the decider's state is half a slot ahead. Report the
+            # checkpoint instead (its slots and the decider's state at their end).
+            manifest, table = ckpt.load(self.sim.decider)
+            self.saved = int(manifest["slots"])
+            consistent = True
+        done = 0 if table is None else int(table["step"].max()) + 1
+        result = None if table is None else self.sim.result(table, seed, steps, wall, done)
+        return RunInterrupted(result, done, consistent,
+                              self.saved if ckpt is not None else None)
+
+
 def run(
     scenario: Scenario | str | os.PathLike,
     decider: Decider | str,
@@ -291,123 +468,31 @@ def run(
         TypeError: ``scenario`` or ``decider`` of the wrong type.
         RunInterrupted: Ctrl-C (a :class:`KeyboardInterrupt`), with the finished slots.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    e = checkpoint_every_s
-    if isinstance(e, bool) or not isinstance(e, (int, float)) or not (e >= 0 and math.isfinite(e)):
-        raise ValueError(f"checkpoint_every_s must be a number >= 0, got {e!r}")
-    scenario, decider = _resolve(scenario, decider, int(seed))
-    ckpt = Checkpoint(checkpoint) if checkpoint is not None else None
-    if ckpt is not None and not getattr(decider, "resumable", False):
-        raise ValueError(
-            f"decider {decider.name!r} cannot save its state (it has no save_state), so its "
-            "runs cannot be checkpointed or resumed"
-        )
-    ss_drop, ss_fading, ss_tasks, ss_decider = np.random.SeedSequence(int(seed)).spawn(4)
-    network = Network(scenario, np.random.default_rng(ss_drop), n_threads=n_threads)
-    evaluator = Evaluator(scenario, catalog)
-    tasks = TaskGenerator(scenario.tasks)
-    task_rng = np.random.default_rng(ss_tasks)
-    fading_rng = np.random.default_rng(ss_fading)
-    decider.reset(_seed_int(ss_decider))
-    settings = _plain({
-        "scenario": scenario.to_dict(),
-        "decider": decider.config(),
-        "seed": int(seed),
-        "steps": int(steps),
-        "edge_model": evaluator.edge.name,
-        "cloud_model": evaluator.cloud.name,
-    })
-
-    manifest = ckpt.manifest() if ckpt is not None else None
-    if manifest is not None:
-        if not resume:
-            raise ValueError(
-                f"{ckpt.folder} holds the checkpoint of an interrupted run "
-                f"({manifest['slots']} of {manifest['run'].get('steps')} slots); resume it "
-                "(resume=True, --resume) or choose another folder"
-            )
-        differ = [k for k in settings if manifest["run"].get(k) != settings[k]]
-        if differ:
-            raise ValueError(
-                f"{ckpt.folder} holds the checkpoint of a run with other settings "
-                f"({', '.join(differ)} differ); rerun with the same settings to resume it"
-            )
-
-    users = np.arange(network.num_ue)
-    start, done_table, wall_before = 0, None, 0.0
-    frames: list[pd.DataFrame] = []  # slots finished in this call
-    saved = 0  # slots in the checkpoint on disk
-    bar = None
-    t0 = last_save = time.perf_counter()
-
-    def table_so_far() -> pd.DataFrame | None:
-        parts = ([done_table] if done_table is not None else []) + frames
-        return pd.concat(parts, ignore_index=True) if parts else None
-
-    def save() -> None:
-        nonlocal saved, last_save
-        ckpt.save(settings, start + len(frames), table_so_far(), task_rng, fading_rng,
-                  network._capacity, decider, wall_before + time.perf_counter() - t0)
-        saved = start + len(frames)
-        last_save = time.perf_counter()
-
-    stop = _GracefulStop()
+    steps = integer("steps", steps, ge=1, type_error=ValueError)
+    seed = integer("seed", seed, ge=0, type_error=ValueError)
+    real("checkpoint_every_s", checkpoint_every_s, ge=0, type_error=ValueError)
+    scenario, decider = _resolve(scenario, decider, seed)
+    ckpt = _checkpoint_for(checkpoint, decider)
+    sim = _Simulation.build(scenario, decider, seed, catalog, n_threads)
+    settings = sim.settings(seed, steps)
+    manifest = _manifest_to_resume(ckpt, settings, resume)
+    loop, stop, bar = _SlotLoop(sim, ckpt, settings, checkpoint_every_s), _GracefulStop(), None
     try:
         if manifest is not None:
-            manifest, done_table = ckpt.load(decider)
-            start = saved = int(manifest["slots"])
-            task_rng.bit_generator.state = manifest["task_rng"]
-            fading_rng.bit_generator.state = manifest["fading_rng"]
-            if manifest["capacity_bps"] is not None:
-                network._capacity = np.asarray(manifest["capacity_bps"], dtype=np.float64)
-            wall_before = float(manifest["wall_time_s"])
+            loop.resume()
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=steps, initial=start, desc=f"{scenario.name} / {decider.name}",
-                       unit="step")
+            bar = tqdm(total=steps, initial=loop.start, unit="step",
+                       desc=f"{scenario.name} / {decider.name}")
         with stop:
-            for step in range(start, steps):
-                if stop.requested:  # Ctrl-C while saving
-                    raise KeyboardInterrupt
-                frames.append(
-                    _slot(step, scenario, network, evaluator, tasks, task_rng, fading_rng,
-                          decider, users)
-                )
-                stop.slots_done += 1
-                if bar is not None:
-                    bar.update(1)
-                if stop.requested:
-                    raise KeyboardInterrupt
-                if (ckpt is not None and step + 1 < steps
-                        and time.perf_counter() - last_save >= checkpoint_every_s):
-                    save()
+            loop.run(steps, stop, bar)
     except KeyboardInterrupt:
-        wall = wall_before + time.perf_counter() - t0
-        consistent = stop.requested  # stopped between slots
-        if ckpt is not None and consistent and start + len(frames) > saved:
-            save()
-        table = table_so_far()
-        if not consistent and ckpt is not None and ckpt.manifest() is not None:
-            # Stopped mid-slot: the decider's state is half a slot ahead. Report the
-            # checkpoint instead (its slots and the decider's state at their end).
-            manifest, table = ckpt.load(decider)
-            saved = int(manifest["slots"])
-            consistent = True
-        done = 0 if table is None else int(table["step"].max()) + 1
-        result = None
-        if table is not None:
-            result = _result(table, scenario, decider, evaluator, seed, steps, wall, done)
-        raise RunInterrupted(result, done, consistent,
-                             saved if ckpt is not None else None) from None
+        raise loop.interrupted(stop, seed, steps) from None
     finally:
         if bar is not None:
             bar.close()
-    wall = wall_before + time.perf_counter() - t0
-    result = _result(table_so_far(), scenario, decider, evaluator, seed, steps, wall, steps)
+    result = sim.result(loop.table(), seed, steps, loop.wall(), steps)
     if ckpt is not None:
         ckpt.remove()
     return result
@@ -455,28 +540,6 @@ def _slot(step, scenario, network, evaluator, tasks, task_rng, fading_rng, decid
             "oracle_violated": best_outcome.violated,
         }
     )
-
-
-def _result(table, scenario, decider, evaluator, seed, steps, wall, done) -> RunResult:
-    summary = summarize(table)
-    summary["wall_time_s"] = wall
-    summary["wall_time_per_step_s"] = wall / max(done, 1)
-    stats = getattr(decider, "stats", None)
-    stats = stats() if callable(stats) else stats
-    meta = {
-        "genoff_version": __version__,
-        "scenario": scenario.to_dict(),
-        "decider": decider.config(),
-        "decider_stats": dict(stats) if isinstance(stats, dict) else None,
-        "steps": int(steps),
-        "seed": int(seed),
-        "edge_model": evaluator.edge.name,
-        "cloud_model": evaluator.cloud.name,
-    }
-    if done < steps:
-        meta["interrupted"] = True
-        meta["steps_done"] = int(done)
-    return RunResult(table, summary, meta)
 
 
 def summarize(table: pd.DataFrame) -> dict[str, Any]:
@@ -529,29 +592,11 @@ def write_results(result: RunResult, out: str | os.PathLike, *, force: bool = Fa
             "pass force=True (--force) to overwrite them"
         )
     meta = dict(result.meta, summary=result.summary)
-    meta_json = json.dumps(meta, indent=2, default=json_default)
-
-    def parquet(tmp: str) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        t = pa.Table.from_pandas(result.table, preserve_index=False)
-        t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"genoff": meta_json.encode()})
-        pq.write_table(t, tmp)
-
-    def csv(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(f"# genoff {result.meta['genoff_version']}\n")
-            f.write(f"# seed {result.meta['seed']} steps {result.meta['steps']}\n")
-            f.write("# scenario " + json.dumps(result.meta["scenario"], default=json_default) + "\n")
-            f.write("# decider " + json.dumps(result.meta["decider"], default=json_default) + "\n")
-            result.table.to_csv(f, index=False)
-
-    def js(tmp: str) -> None:
-        Path(tmp).write_text(meta_json + "\n", encoding="utf-8")
-
-    paths = []
-    for name, writer in zip(RESULT_FILES, (parquet, csv, js)):
-        atomic_write(out / name, writer)
-        paths.append(out / name)
-    return paths
+    csv_path, pq_path = write_table(
+        result.table, out / "requests", meta,
+        {"scenario": result.meta["scenario"], "decider": result.meta["decider"]},
+        csv_lines=[f"seed {result.meta['seed']} steps {result.meta['steps']}"],
+    )
+    json_path = out / RESULT_FILES[2]
+    atomic_write_text(json_path, json.dumps(meta, indent=2, default=json_default) + "\n")
+    return [pq_path, csv_path, json_path]

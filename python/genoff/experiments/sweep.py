@@ -11,7 +11,9 @@ finishes to ``out_dir/runs/<key>.parquet`` (atomically, with the spec and the ru
 metadata in the Parquet schema metadata). A run is finished iff its file exists and reads
 back, so an interrupted sweep (even a killed one) is resumed by calling :func:`run_sweep`
 again with the same specs. The summary table is computed from the files, so it is the same
-whichever executor ran the runs and whether or not the sweep was interrupted.
+whichever executor ran the runs (:mod:`genoff.experiments.executors`; :func:`make_executor`,
+:func:`check_executor`, :class:`RayExecutor` and :data:`EXECUTORS` are re-exported here)
+and whether or not the sweep was interrupted.
 
 Example::
 
@@ -30,6 +32,7 @@ import itertools
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -37,10 +40,12 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genoff._util.io import atomic_write, json_default
-from genoff.deciders import LLM_DECIDERS
-from genoff.experiments import runner
-from genoff.experiments.runner import summarize
+import genoff.experiments.runner as runner
+from genoff._util.io import write_table
+from genoff._util.validate import integer
+from genoff.deciders.registry import DECIDERS, info, make_decider
+from genoff.experiments.executors import EXECUTORS, RayExecutor, check_executor, make_executor
+from genoff.world.scenario import load_scenario
 
 __all__ = [
     "RunSpec",
@@ -57,6 +62,8 @@ __all__ = [
 #: Subfolder of a sweep's ``out_dir`` that holds one Parquet file per finished run.
 RUNS_DIR = "runs"
 
+# A run file's Parquet schema metadata: the run's metadata (the key write_table writes) and
+# its spec.
 _META_KEY = b"genoff"
 _SPEC_KEY = b"genoff_spec"
 
@@ -118,8 +125,6 @@ class RunSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from genoff.deciders import DECIDERS
-
         scenario = self.scenario
         if isinstance(scenario, os.PathLike):
             scenario = os.fspath(scenario)
@@ -148,10 +153,9 @@ class RunSpec:
             dict(sorted(_canonical(self.decider_kwargs, "decider_kwargs").items())),
         )
         for name, lo in (("steps", 1), ("seed", 0)):
-            v = getattr(self, name)
-            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-            object.__setattr__(self, name, int(v))
+            object.__setattr__(
+                self, name, integer(name, getattr(self, name), ge=lo, type_error=ValueError)
+            )
 
     def __hash__(self) -> int:
         return hash(self.key)
@@ -194,9 +198,6 @@ class RunSpec:
         (the DQN's initial weights) then follows from the spec, so a run gives the same
         table in every process and every call.
         """
-        from genoff.deciders import make_decider
-        from genoff.world.scenario import load_scenario
-
         scenario = load_scenario(self.scenario)
         if self.overrides:
             scenario = scenario.with_overrides(self.overrides)
@@ -233,16 +234,12 @@ def expand_grid(
     Raises:
         ValueError: naming an unknown grid key or decider, an invalid value, an empty list.
     """
-    from genoff.world.scenario import load_scenario
-
     if not isinstance(base, RunSpec):
         raise TypeError(f"base must be a RunSpec, got {type(base).__name__}")
     if not isinstance(grid, Mapping):
         raise ValueError(f"grid must be a mapping, got {type(grid).__name__}")
-    for name, v in (("seeds", seeds), ("root_seed", root_seed)):
-        lo = 1 if name == "seeds" else 0
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    seeds = integer("seeds", seeds, ge=1, type_error=ValueError)
+    root_seed = integer("root_seed", root_seed, ge=0, type_error=ValueError)
     keys = list(grid)
     values: list[list[Any]] = []
     scenario = None
@@ -267,7 +264,7 @@ def expand_grid(
                 except (ValueError, TypeError) as e:
                     raise ValueError(f"bad grid key or value {key!r} = {v!r}: {e}") from None
         values.append(vals)
-    seed_list = replica_seeds(int(seeds), int(root_seed))
+    seed_list = replica_seeds(seeds, root_seed)
     specs = []
     for point in itertools.product(*values):
         changes: dict[str, Any] = {}
@@ -291,8 +288,31 @@ def _run_path(out_dir: Path, spec: RunSpec) -> Path:
     return out_dir / RUNS_DIR / f"{spec.key}.parquet"
 
 
-#: Deciders that run PyTorch (their threads follow ``n_threads_per_run`` too).
-_TORCH_DECIDERS = LLM_DECIDERS | {"dqn"}
+@contextlib.contextmanager
+def _torch_threads(n_threads: int, uses_torch: bool):
+    """PyTorch's threads set to ``n_threads`` (> 0) for a decider that ``uses_torch``, and
+    reset afterwards: CPU float reductions (and so near-tie decisions) then match bit for
+    bit wherever the run executes."""
+    if n_threads <= 0 or not uses_torch:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _hide_model_loading_bars() -> None:
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - the LLM decider will say what is missing
+        pass
 
 
 def _execute(
@@ -304,49 +324,18 @@ def _execute(
     ``quiet`` (in worker processes): no model-loading progress bars, which would garble
     the sweep's bar.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     spec = RunSpec.from_dict(spec_data)
     scenario, decider = spec.build()
-    if quiet and spec.decider in LLM_DECIDERS:
-        try:
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-        except ImportError:  # pragma: no cover - the ICL decider will say what is missing
-            pass
-    torch_threads = None
-    if n_threads > 0 and spec.decider in _TORCH_DECIDERS:
-        # Same thread count wherever the run executes: CPU float reductions (and so
-        # near-tie decisions) then match bit for bit between executors.
-        import torch
-
-        torch_threads = torch.get_num_threads()
-        torch.set_num_threads(n_threads)
-    try:
+    decider_info = info(spec.decider)
+    if quiet and decider_info.uses_llm:
+        _hide_model_loading_bars()
+    with _torch_threads(n_threads, decider_info.uses_torch):
         result = runner.run(
             scenario, decider, steps=spec.steps, seed=spec.seed, n_threads=n_threads,
             progress=progress,
         )
-    finally:
-        if torch_threads is not None:
-            torch.set_num_threads(torch_threads)
-    meta = dict(result.meta, summary=result.summary)
-    meta_json = json.dumps(meta, default=json_default)
-
-    def write(tmp: str) -> None:
-        t = pa.Table.from_pandas(result.table, preserve_index=False)
-        t = t.replace_schema_metadata(
-            {
-                **(t.schema.metadata or {}),
-                _META_KEY: meta_json.encode(),
-                _SPEC_KEY: spec.to_json().encode(),
-            }
-        )
-        pq.write_table(t, tmp)
-
-    atomic_write(path, write)
+    write_table(result.table, Path(path).with_suffix(""), dict(result.meta, summary=result.summary),
+                csv=False, parquet_metadata={_SPEC_KEY.decode(): spec.to_json()})
     return path
 
 
@@ -393,156 +382,16 @@ def _summary_row(spec: RunSpec, table: pd.DataFrame, override_keys: list[str]) -
     for k in override_keys:
         v = spec.overrides.get(k)
         row[k] = _dumps(v) if isinstance(v, (list, dict)) else v
-    row.update(summarize(table))
+    row.update(runner.summarize(table))
     return row
 
 
-EXECUTORS = ("serial", "process", "dask", "ray")
-
-
-class RayExecutor(cf.Executor):
-    """A :class:`concurrent.futures.Executor` over Ray tasks (``pip install 'genoff[ray]'``).
-
-    Each ``submit`` becomes a Ray task of one CPU; its ``ObjectRef.future()`` is returned.
-    Connects to ``address`` (``"auto"`` or ``"ray://host:10001"``) or starts a local Ray
-    with ``num_cpus``; ``shutdown`` stops only a Ray this executor started.
-    """
-
-    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
-        import logging
-
-        import ray
-
-        self._ray = ray
-        self._own = not ray.is_initialized()
-        if self._own:
-            ray.init(
-                address=address,
-                num_cpus=num_cpus if address is None else None,
-                include_dashboard=False,
-                logging_level=logging.WARNING,
-                configure_logging=False,
-            )
-        self._tasks: dict[Any, Any] = {}
-
-    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
-        task = self._tasks.get(fn)
-        if task is None:
-            task = self._tasks[fn] = self._ray.remote(num_cpus=1)(fn)
-        return task.remote(*args, **kwargs).future()
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self._own and self._ray.is_initialized():
-            self._ray.shutdown()
-            self._own = False
-
-
-def check_executor(
-    executor: cf.Executor | str, workers: int | None = None, address: str | None = None
-) -> None:
-    """``ValueError``/``TypeError`` naming the argument unless ``executor`` is an Executor or
-    one of :data:`EXECUTORS`, ``workers`` is None or an integer >= 1, and ``address`` is
-    given only to the dask and ray executors."""
-    if isinstance(executor, str):
-        if executor not in EXECUTORS:
-            raise ValueError(
-                f"executor must be an Executor or one of {', '.join(EXECUTORS)}, got {executor!r}"
-            )
-        if address is not None and executor in ("serial", "process"):
-            raise ValueError(f"address is for the dask and ray executors, not {executor!r}")
-    elif not isinstance(executor, cf.Executor):
-        raise TypeError(f"executor must be an Executor or a string, got {type(executor).__name__}")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
-    ):
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-
-
-@contextlib.contextmanager
-def make_executor(kind: str = "process", workers: int | None = None, address: str | None = None):
-    """An executor of a kind, shut down on exit of the ``with`` block.
-
-    Args:
-        kind: ``"serial"`` (yields the string ``"serial"``: runs in this process),
-            ``"process"`` (a ``spawn`` process pool), ``"dask"`` (a ``dask.distributed``
-            client: a local cluster of ``workers`` single-threaded processes, or the
-            scheduler at ``address``; ``pip install 'genoff[dask]'``) or ``"ray"``
-            (:class:`RayExecutor`; ``pip install 'genoff[ray]'``).
-        workers: parallel runs on this machine (default ``os.cpu_count()``); ignored when
-            ``address`` names a cluster.
-        address: a dask scheduler (``tcp://host:8786``) or Ray cluster (``auto``) address.
-    """
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be a string, got {type(kind).__name__}")
-    check_executor(kind, workers, address)
-    n = int(workers) if workers is not None else (os.cpu_count() or 1)
-    if kind == "serial":
-        yield "serial"
-    elif kind == "process":
-        import multiprocessing
-
-        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            yield ex
-        except BaseException:
-            # Ctrl-C or an error: stop now rather than finish the runs in flight (each run
-            # writes its file atomically, so a run cut short leaves nothing behind).
-            _kill_workers(ex)
-            ex.shutdown(wait=False, cancel_futures=True)
-            raise
-        ex.shutdown(wait=True)
-    elif kind == "dask":
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError as e:
-            raise ImportError(
-                "the dask executor needs dask.distributed: pip install 'genoff[dask]'"
-            ) from e
-        cluster = None
-        if address is None:
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-        client = Client(cluster if cluster is not None else address)
-        try:
-            yield client.get_executor(pure=False)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    else:
-        try:
-            import ray  # noqa: F401
-        except ImportError as e:
-            raise ImportError("the ray executor needs ray: pip install 'genoff[ray]'") from e
-        ex = RayExecutor(address, num_cpus=n)
-        try:
-            yield ex
-        finally:
-            ex.shutdown()
-
-
-def _kill_workers(ex: cf.ProcessPoolExecutor) -> None:
-    kill = getattr(ex, "kill_workers", None)  # Python >= 3.14
-    if kill is not None:
-        kill()
-        return
-    for p in list((getattr(ex, "_processes", None) or {}).values()):
-        try:
-            p.kill()
-        except (OSError, ValueError, AttributeError):
-            pass
-
-
 def _cost(spec: RunSpec) -> float:
-    """A rough relative cost of a run, to start the longest first (better load balance)."""
-    per_request = {"icl-latest": 2.0, "icl": 1.0, "icl-noexplore": 1.0, "llm-prior": 0.05,
-                   "dqn": 0.005}.get(
-        spec.decider, 0.001
-    )
+    """A rough relative cost of a run, to start the longest first (better load balance):
+    slots x users per cell x the decider's :attr:`~genoff.deciders.DeciderInfo.cost_per_request`."""
     users = spec.overrides.get("layout.users_per_cell", 20)
     users = users if isinstance(users, (int, float)) else 20
-    return spec.steps * float(users) * per_request
+    return spec.steps * float(users) * info(spec.decider).cost_per_request
 
 
 def run_sweep(
@@ -590,20 +439,51 @@ def run_sweep(
     for i, s in enumerate(specs):
         if not isinstance(s, RunSpec):
             raise TypeError(f"specs[{i}] must be a RunSpec, got {type(s).__name__}")
-    nt = n_threads_per_run
-    if isinstance(nt, bool) or not isinstance(nt, (int, np.integer)) or nt < 0:
-        raise ValueError(f"n_threads_per_run must be an integer >= 0, got {nt!r}")
-    n_threads_per_run = int(nt)
-    if executor is None:
-        executor = "process"
+    n_threads = integer("n_threads_per_run", n_threads_per_run, ge=0, type_error=ValueError)
+    executor = "process" if executor is None else executor
     check_executor(executor, workers, address)
     out = Path(out_dir)
+    runs = _runs_folder(out)
+    tables, pending = _finished_and_pending(specs, out)
+    errors: list[tuple[RunSpec, BaseException]] = []
+    with _sweep_bar(progress, len(tables) + len(pending), len(tables)) as advance:
+        if executor == "serial":
+            for s in pending:
+                try:
+                    _execute(s.to_dict(), str(_run_path(out, s)), n_threads, progress)
+                except Exception as e:  # keep going: the other runs are still worth having
+                    errors.append((s, e))
+                advance()
+        elif pending:
+            with contextlib.ExitStack() as stack:
+                if isinstance(executor, str):
+                    executor = stack.enter_context(make_executor(
+                        executor, min(workers or os.cpu_count() or 1, len(pending)), address))
+                _submit_all(executor, pending, out, n_threads, advance, errors)
+    if errors:
+        s, e = errors[0]
+        raise RuntimeError(
+            f"{len(errors)} of {len(pending)} runs failed (finished runs are kept in {runs}); "
+            f"first: {s.to_json()}: {type(e).__name__}: {e}"
+        ) from e
+    return _summary_table(specs, out, tables, pending)
+
+
+def _runs_folder(out: Path) -> Path:
+    """``out/runs``, created, without the temporary files of a killed sweep."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"out_dir must be a folder, but {out} is a file")
     runs = out / RUNS_DIR
     runs.mkdir(parents=True, exist_ok=True)
     _clean_stale(runs)
+    return runs
 
+
+def _finished_and_pending(
+    specs: Sequence[RunSpec], out: Path
+) -> tuple[dict[str, pd.DataFrame], list[RunSpec]]:
+    """The tables of the finished runs by key, and the other runs (each once), costliest
+    first (:func:`_cost`; equal costs keep spec order)."""
     unique: dict[str, RunSpec] = {}
     for s in specs:
         unique.setdefault(s.key, s)
@@ -615,44 +495,28 @@ def run_sweep(
             pending.append(s)
         else:
             tables[key] = t
-    pending.sort(key=_cost, reverse=True)  # stable: equal costs keep spec order
+    pending.sort(key=_cost, reverse=True)  # stable
+    return tables, pending
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(unique), initial=len(tables), desc="sweep", unit="run")
-    errors: list[tuple[RunSpec, BaseException]] = []
+@contextlib.contextmanager
+def _sweep_bar(progress: bool, total: int, done: int):
+    """A function that counts one finished run (on a tqdm bar with ``progress``)."""
+    if not progress:
+        yield lambda: None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=done, desc="sweep", unit="run")
     try:
-        if executor == "serial" and pending:
-            for s in pending:
-                try:
-                    _execute(s.to_dict(), str(_run_path(out, s)), n_threads_per_run, progress)
-                except Exception as e:  # keep going: the other runs are still worth having
-                    errors.append((s, e))
-                if bar is not None:
-                    bar.update(1)
-        elif pending:
-            with contextlib.ExitStack() as stack:
-                if isinstance(executor, str):
-                    executor = stack.enter_context(
-                        make_executor(
-                            executor,
-                            min(workers or os.cpu_count() or 1, len(pending)),
-                            address,
-                        )
-                    )
-                _submit_all(executor, pending, out, n_threads_per_run, bar, errors)
+        yield lambda: bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
-    if errors:
-        s, e = errors[0]
-        raise RuntimeError(
-            f"{len(errors)} of {len(pending)} runs failed (finished runs are kept in {runs}); "
-            f"first: {s.to_json()}: {type(e).__name__}: {e}"
-        ) from e
+        bar.close()
 
+
+def _summary_table(specs: Sequence[RunSpec], out: Path, tables: dict[str, pd.DataFrame],
+                   pending: Sequence[RunSpec]) -> pd.DataFrame:
+    """:func:`run_sweep`'s table, from the run files."""
     for s in pending:
         t = _read_finished(_run_path(out, s), s)
         if t is None:  # pragma: no cover - the worker just wrote it
@@ -660,27 +524,25 @@ def run_sweep(
         tables[s.key] = t
     override_keys = sorted({k for s in specs for k in s.overrides})
     rows = [_summary_row(s, tables[s.key], override_keys) for s in specs]
-    columns = list(SPEC_COLUMNS) + override_keys
-    df = pd.DataFrame(rows)
-    if df.empty:
-        return pd.DataFrame(columns=columns)
-    return df
+    if not rows:
+        return pd.DataFrame(columns=list(SPEC_COLUMNS) + override_keys)
+    return pd.DataFrame(rows)
 
 
-def _submit_all(executor, pending, out, n_threads_per_run, bar, errors) -> None:
+def _submit_all(executor: cf.Executor, pending: Sequence[RunSpec], out: Path, n_threads: int,
+                advance: Callable[[], None], errors: list) -> None:
     futures: dict[cf.Future, RunSpec] = {}
     try:
         for s in pending:
             fut = executor.submit(
-                _execute, s.to_dict(), str(_run_path(out, s)), n_threads_per_run, False, True
+                _execute, s.to_dict(), str(_run_path(out, s)), n_threads, False, True
             )
             futures[fut] = s
         for fut in cf.as_completed(futures):
             exc = fut.exception()
             if exc is not None:
                 errors.append((futures[fut], exc))
-            if bar is not None:
-                bar.update(1)
+            advance()
     except BaseException:
         for f in futures:
             f.cancel()
