@@ -140,9 +140,11 @@ class JSONClient:
         try:
             resp = self._client.post(self.url, json=payload, headers=headers)
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"timed out after {self.timeout_s:g} s ({type(exc).__name__})") from None
+            reason = f"timed out after {self.timeout_s:g} s ({type(exc).__name__})"
+            raise _Retryable(reason) from None
         except httpx.TransportError as exc:
-            raise _Retryable(redact(f"connection error: {type(exc).__name__}: {exc}", key)) from None
+            reason = redact(f"connection error: {type(exc).__name__}: {exc}", key)
+            raise _Retryable(reason) from None
         status = resp.status_code
         if status < 400:
             try:

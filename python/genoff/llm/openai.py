@@ -53,7 +53,7 @@ def _as_float(value: Any) -> float | None:
     return float(value)
 
 
-def top_logprobs(choice: dict) -> dict[str, float]:
+def _parse_logprobs(choice: dict) -> dict[str, float]:
     """Collect {token: logprob} for the first generated token from either reply form.
 
     * legacy completions: ``logprobs.top_logprobs[0]`` is a dict token -> logprob
@@ -63,27 +63,27 @@ def top_logprobs(choice: dict) -> dict[str, float]:
 
     A token seen twice keeps its largest log-prob; NaN and non-numbers are left out.
     """
-    lp = choice.get("logprobs")
+    logprobs = choice.get("logprobs")
     top: dict[str, float] = {}
 
     def add(token: Any, value: Any) -> None:
-        v = _as_float(value)
-        if (isinstance(token, str) and v is not None and not math.isnan(v)
-                and (token not in top or v > top[token])):
-            top[token] = v
+        number = _as_float(value)
+        if (isinstance(token, str) and number is not None and not math.isnan(number)
+                and (token not in top or number > top[token])):
+            top[token] = number
 
-    if not isinstance(lp, dict):
+    if not isinstance(logprobs, dict):
         return top
-    tl = lp.get("top_logprobs")
-    if isinstance(tl, list) and tl:
-        first = tl[0]
+    legacy = logprobs.get("top_logprobs")
+    if isinstance(legacy, list) and legacy:
+        first = legacy[0]
         if isinstance(first, dict):
             for token, value in first.items():
                 add(token, value)
-        tokens, token_lps = lp.get("tokens"), lp.get("token_logprobs")
+        tokens, token_lps = logprobs.get("tokens"), logprobs.get("token_logprobs")
         if isinstance(tokens, list) and isinstance(token_lps, list) and tokens and token_lps:
             add(tokens[0], token_lps[0])
-    content = lp.get("content")
+    content = logprobs.get("content")
     if isinstance(content, list) and content and isinstance(content[0], dict):
         first = content[0]
         add(first.get("token"), first.get("logprob"))
@@ -185,30 +185,30 @@ class OpenAIBackend(Backend):
     def score(
         self, prefix: str, suffixes: Sequence[str], candidates: Sequence[str]
     ) -> np.ndarray:
-        sufs, cands = score_arguments(prefix, suffixes, candidates)
-        norm_cands = [_normalize(c) for c in cands]
-        for i, nc in enumerate(norm_cands):
-            if not nc:
+        suffixes, candidates = score_arguments(prefix, suffixes, candidates)
+        targets = [_normalize(c) for c in candidates]
+        for i, target in enumerate(targets):
+            if not target:
                 raise ValueError(f"candidates[{i}] is empty after stripping whitespace: "
-                                 f"{cands[i]!r}")
+                                 f"{candidates[i]!r}")
 
-        out = np.full((len(sufs), len(cands)), -np.inf, dtype=np.float64)
-        if not sufs:
+        out = np.full((len(suffixes), len(candidates)), -np.inf, dtype=np.float64)
+        if not suffixes:
             return out
 
-        def one(suffix: str) -> list[float]:
+        def score_suffix(suffix: str) -> list[float]:
             prompt = prefix + suffix
             top = self._top_tokens(prompt)
-            return [self._candidate_logprob(prompt, top, nc) for nc in norm_cands]
+            return [self._candidate_logprob(prompt, top, target) for target in targets]
 
-        workers = min(self.concurrency, len(sufs))
+        workers = min(self.concurrency, len(suffixes))
         if workers == 1:
-            rows = [one(s) for s in sufs]
+            rows = [score_suffix(s) for s in suffixes]
         else:
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genoff-openai")
             try:
-                futures = [pool.submit(one, s) for s in sufs]
-                rows = [f.result() for f in futures]  # input order
+                futures = [pool.submit(score_suffix, s) for s in suffixes]
+                rows = [future.result() for future in futures]  # input order
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
@@ -273,7 +273,7 @@ class OpenAIBackend(Backend):
     def _top_tokens(self, prompt: str) -> dict[str, float]:
         """The next token's top log-probs {token text: logprob} for one prompt."""
         body = self._http.post(self._payload(prompt, 1, logprobs=True))
-        top = top_logprobs(self._first_choice(body))
+        top = _parse_logprobs(self._first_choice(body))
         if not top:
             raise BackendError(
                 f"POST {self._endpoint}: the reply carries no top log-probs (does the server "
