@@ -7,14 +7,18 @@
 * :class:`OpenAIBackend`: any OpenAI-compatible server (GPT-4o, vLLM, llama.cpp, Ollama);
 * :func:`make_backend`: any of them from a plain-data spec (``{"kind": "embedded"}``).
 
-torch and transformers are imported only when a backend that needs them is created.
+``import genoff.llm`` stays light: the backend modules import torch, transformers and httpx
+only inside the functions that need them (when a backend is created or runs), never at
+module level.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from genoff.llm.base import Backend, BackendError
+from genoff.llm.embedded import default_backend
+from genoff.llm.hf import TransformersBackend
+from genoff.llm.openai import OpenAIBackend
+from genoff.llm.spec import backend_label, make_backend
 
 __all__ = [
     "Backend",
@@ -25,23 +29,3 @@ __all__ = [
     "make_backend",
     "backend_label",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "TransformersBackend":
-        from genoff.llm.hf import TransformersBackend
-
-        return TransformersBackend
-    if name == "OpenAIBackend":
-        from genoff.llm.openai import OpenAIBackend
-
-        return OpenAIBackend
-    if name == "default_backend":
-        from genoff.llm.embedded import default_backend
-
-        return default_backend
-    if name in ("make_backend", "backend_label"):
-        from genoff.llm import spec
-
-        return getattr(spec, name)
-    raise AttributeError(f"module 'genoff.llm' has no attribute {name!r}")

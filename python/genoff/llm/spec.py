@@ -19,6 +19,9 @@ import json
 from typing import Any, Mapping
 
 from genoff.llm.base import Backend
+from genoff.llm.embedded import default_backend
+from genoff.llm.hf import TransformersBackend
+from genoff.llm.openai import OpenAIBackend
 
 __all__ = ["make_backend", "backend_label", "check_spec", "BACKEND_KINDS"]
 
@@ -82,16 +85,10 @@ def make_backend(spec: Mapping[str, Any], *, shared: bool = False) -> Backend:
     settings = {k: v for k, v in spec.items() if k != "kind"}
     kind = spec["kind"]
     if kind == "embedded":
-        from genoff.llm.embedded import default_backend
-
         backend = default_backend(**settings)
     elif kind == "transformers":
-        from genoff.llm.hf import TransformersBackend
-
         backend = TransformersBackend(settings.pop("model"), **settings)
     else:
-        from genoff.llm.openai import OpenAIBackend
-
         base_url = settings.pop("base_url", "https://api.openai.com")
         backend = OpenAIBackend(base_url, settings.pop("model"), **settings)
     if shared:
