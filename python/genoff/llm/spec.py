@@ -59,7 +59,6 @@ def check_spec(spec: Any) -> dict[str, Any]:
     return dict(spec)
 
 
-_check = check_spec  # the former private name (genoff.fig5 imports it); use check_spec
 
 
 def make_backend(spec: Mapping[str, Any], *, shared: bool = False) -> Backend:
