@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genoff import core
+from genoff._util import validate
 
 ISD_M = 500.0
 NUM_RB = 106
@@ -61,19 +62,12 @@ MAX_TTI = 10_000_000  # 10^4 s of air time: beyond that the demo would run for h
 MAX_SEED = 2**63 - 1
 
 
-def _check(name: str, value: int, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
-
-
 def run(num_ue: int = 20, num_tti: int = 1000, seed: int = 0, n_threads: int = 0) -> str:
     """Run the demo and return its report. Bad sizes raise ValueError naming them."""
-    _check("users", num_ue, 1, MAX_UE)
-    _check("tti", num_tti, 1, MAX_TTI)
-    _check("seed", seed, 0, MAX_SEED)
-    _check("threads", n_threads, 0, 2**31 - 1)
+    validate.integer("users", num_ue, ge=1, le=MAX_UE)
+    validate.integer("tti", num_tti, ge=1, le=MAX_TTI)
+    validate.integer("seed", seed, ge=0, le=MAX_SEED)
+    validate.integer("threads", n_threads, ge=0, le=2**31 - 1)
     d = build(num_ue, seed)
     t0 = time.perf_counter()
     full = core.run_full_buffer(
