@@ -44,6 +44,10 @@ class DeciderInfo:
     uses_torch: bool = False
     cost_per_request: float = 0.001
 
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.name)
+
     def takes_seed(self) -> bool:
         """Whether the factory takes a ``seed`` (directly or through ``**kwargs``)."""
         try:
@@ -84,9 +88,6 @@ REGISTRY: dict[str, DeciderInfo] = {d.name: d for d in (
     DeciderInfo("dqn", DQNDecider, "baseline 3: DQN in PyTorch (state eq. 8, action "
                 "local/offload, reward eq. 10)", uses_torch=True, cost_per_request=0.005),
 )}
-for _name, _d in REGISTRY.items():
-    if not _d.family:
-        object.__setattr__(_d, "family", _name)
 
 #: Decider factories by name (``DECIDERS[name](**options)``).
 DECIDERS: dict[str, Callable[..., Decider]] = {n: d.factory for n, d in REGISTRY.items()}
