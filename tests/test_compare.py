@@ -11,7 +11,6 @@ import pytest
 
 from genoff import cli
 from genoff.experiments import compare as cmp
-from genoff.experiments.sweep import RUNS_DIR
 
 
 @pytest.fixture(scope="module")

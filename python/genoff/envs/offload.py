@@ -46,7 +46,7 @@ from genoff.world.scenario import Scenario, load_scenario
 from genoff.sim import Evaluator, Network
 from genoff.sim.features import observation, observation_bounds
 from genoff.world.services import SERVICE_TYPES
-from genoff.world.tasks import Requests, TaskGenerator
+from genoff.world.tasks import TaskGenerator
 
 __all__ = ["OffloadEnv", "ENV_ID", "observation", "observation_bounds"]
 

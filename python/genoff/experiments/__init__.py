@@ -18,6 +18,6 @@ from genoff.experiments.executors import make_executor
 from genoff.experiments.sweep import RunSpec, expand_grid, run_sweep
 
 __all__ = [
-    "run", "summarize", "write_results", "RunResult", "RunInterrupted", "Checkpoint",
+    "run", "summarize", "write_results", "RunResult", "RunInterrupted", "Checkpoint", "RESULT_FILES",
     "RunSpec", "expand_grid", "run_sweep", "make_executor",
 ]
