@@ -88,17 +88,17 @@ class DQNConfig:
         self._set("lr", _positive("lr", self.lr))
         self._set("gamma", real("gamma", self.gamma, ge=0.0, lt=1.0, type_error=ValueError))
         for key in ("batch_size", "buffer_size"):
-            self._set(key, _count(key, getattr(self, key), 1))
+            self._set(key, count(key, getattr(self, key), 1))
         if self.buffer_size < self.batch_size:
             raise ValueError(f"buffer_size must be >= batch_size ({self.batch_size}), "
                              f"got {self.buffer_size!r}")
-        self._set("learning_starts", _count("learning_starts", self.learning_starts, 0))
+        self._set("learning_starts", count("learning_starts", self.learning_starts, 0))
         for key in ("train_freq", "gradient_steps", "target_update"):
-            self._set(key, _count(key, getattr(self, key), 1))
+            self._set(key, count(key, getattr(self, key), 1))
         for key in ("epsilon_start", "epsilon_end"):
             self._set(key, real(key, getattr(self, key), ge=0.0, le=1.0, type_error=ValueError))
         self._set("epsilon_decay_steps",
-                  _count("epsilon_decay_steps", self.epsilon_decay_steps, 0))
+                  count("epsilon_decay_steps", self.epsilon_decay_steps, 0))
         for key in ("grad_clip", "huber_delta", "reward_scale"):
             value = getattr(self, key)
             if value is not None or key == "huber_delta":
@@ -108,7 +108,7 @@ class DQNConfig:
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint32)[0])
-        self._set("seed", _count("seed", seed, 0))
+        self._set("seed", count("seed", seed, 0))
         self._set("device", string("device", self.device, type_error=ValueError))
         if self.name is None:
             self._set("name", "dqn")
@@ -145,7 +145,8 @@ class DQNConfig:
 FIELDS = tuple(f.name for f in dataclasses.fields(DQNConfig))
 
 
-def _count(name: str, value: Any, low: int) -> int:
+def count(name: str, value: Any, low: int) -> int:
+    """A DQN count >= ``low`` (a wrong type is a ValueError, as for every DQN setting)."""
     return integer(name, value, ge=low, type_error=ValueError)
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from genoff._util.validate import integer, real
+from genoff._util.validate import real
+from genoff.deciders.dqn.config import count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,10 +29,6 @@ __all__ = ["train", "check_env", "evaluate_policy", "oracle_policy_fraction", "o
 _CURVE_COLUMNS = ["step", "episodes", "mean_reward", "oracle_mean_reward",
                   "fraction_of_oracle", "epsilon", "loss", "train_time_s"]
 _EVAL_COLUMNS = ["eval_mean_reward", "eval_oracle_mean_reward", "eval_fraction"]
-
-
-def _count(name: str, value: Any, low: int) -> int:
-    return integer(name, value, ge=low, type_error=ValueError)
 
 
 def train(
@@ -80,13 +77,13 @@ def train(
     """
     import pandas as pd
 
-    total_steps = _count("total_steps", total_steps, 0)
-    log_every = _count("log_every", log_every, 1)
+    total_steps = count("total_steps", total_steps, 0)
+    log_every = count("log_every", log_every, 1)
     if eval_every is not None:
-        eval_every = _count("eval_every", eval_every, 1)
+        eval_every = count("eval_every", eval_every, 1)
         if eval_env is None:
             raise ValueError("eval_every needs eval_env (a separate evaluation environment)")
-    eval_episodes = _count("eval_episodes", eval_episodes, 1)
+    eval_episodes = count("eval_episodes", eval_episodes, 1)
     if stop_at_fraction is not None:
         stop_at_fraction = real("stop_at_fraction", stop_at_fraction, ge=0.0,
                                 type_error=ValueError)
@@ -230,10 +227,10 @@ def evaluate_policy(
         (mean reward per request, the oracle's mean reward per request); their ratio is the
         "fraction of the oracle".
     """
-    episodes = _count("episodes", episodes, 1)
-    seed = _count("seed", seed, 0)
+    episodes = count("episodes", episodes, 1)
+    seed = count("seed", seed, 0)
     if max_steps is not None:
-        max_steps = _count("max_steps", max_steps, 1)
+        max_steps = count("max_steps", max_steps, 1)
     total = oracle = 0.0
     n = 0
     for k in range(episodes):
